@@ -1,0 +1,33 @@
+# Arca's two set-up commands: `make run` and `make test`. Both install the
+# Debian packages Arca needs (scripts/install-deps.sh), then build with CMake.
+
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build run test bench clean fuzz
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on the embedded default: build a bundle from a generated example
+# model directory into the store under ./var/ and show its stats.
+run: build
+	@bash scripts/run-example.sh $(BUILD)/bin/arca
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+bench: build
+	$(BUILD)/bin/arca-bench-format
+
+clean:
+	rm -rf $(BUILD)
