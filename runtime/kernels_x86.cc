@@ -1,0 +1,205 @@
+// AVX2 and AVX-512 dot-product kernels, compiled with per-function target
+// attributes so the rest of the program stays portable; kernels.cc calls
+// them only after checking the CPU (see kernels.h).
+#include <cstdint>
+
+#include "common/bytes.h"
+#include "runtime/kernels.h"
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 headers trip -Wuninitialized inside their own casts.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+
+#define ARCA_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define ARCA_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+namespace arca::runtime::internal {
+namespace {
+
+// ---- AVX2 ----
+
+ARCA_AVX2 inline float H2F(uint16_t h) { return _cvtsh_ss(h); }
+
+ARCA_AVX2 inline float Hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+ARCA_AVX2 float DotF32Avx2(const float* w, const float* x, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
+         a3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
+  }
+  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+  float s = Hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < n; ++i) s += w[i] * x[i];
+  return s;
+}
+
+ARCA_AVX2 inline __m256 LoadF16x8(const uint8_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+ARCA_AVX2 inline __m256 LoadBf16x8(const uint8_t* p) {
+  __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+ARCA_AVX2 float DotF16Avx2(const uint8_t* w, const float* x, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a0 = _mm256_fmadd_ps(LoadF16x8(w + 2 * i), _mm256_loadu_ps(x + i), a0);
+    a1 = _mm256_fmadd_ps(LoadF16x8(w + 2 * i + 16), _mm256_loadu_ps(x + i + 8), a1);
+  }
+  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(LoadF16x8(w + 2 * i), _mm256_loadu_ps(x + i), a0);
+  float s = Hsum256(_mm256_add_ps(a0, a1));
+  for (; i < n; ++i) s += H2F(GetLE16(w + 2 * i)) * x[i];
+  return s;
+}
+
+ARCA_AVX2 float DotBf16Avx2(const uint8_t* w, const float* x, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a0 = _mm256_fmadd_ps(LoadBf16x8(w + 2 * i), _mm256_loadu_ps(x + i), a0);
+    a1 = _mm256_fmadd_ps(LoadBf16x8(w + 2 * i + 16), _mm256_loadu_ps(x + i + 8), a1);
+  }
+  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(LoadBf16x8(w + 2 * i), _mm256_loadu_ps(x + i), a0);
+  float s = Hsum256(_mm256_add_ps(a0, a1));
+  for (; i < n; ++i) s += Bf16ToFloat(GetLE16(w + 2 * i)) * x[i];
+  return s;
+}
+
+// Block scale product d_w * d_x as a broadcast vector.
+ARCA_AVX2 inline __m256 BlockScale(const uint8_t* wb, const uint8_t* xb) {
+  return _mm256_set1_ps(H2F(GetLE16(wb)) * H2F(GetLE16(xb)));
+}
+
+// Q8_0: |w| (unsigned) times x with w's sign, so that a stored -128 in w
+// cannot overflow; x comes from our quantiser and lies in [-127, 127].
+ARCA_AVX2 float DotQ8Avx2(const uint8_t* w, const uint8_t* xq, int64_t n_blocks) {
+  __m256 acc = _mm256_setzero_ps();
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const uint8_t* wb = w + b * kQ8BlockBytes;
+    const uint8_t* xb = xq + b * kQ8BlockBytes;
+    __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
+    __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
+    __m256i p16 = _mm256_maddubs_epi16(_mm256_abs_epi8(wv), _mm256_sign_epi8(xv, wv));
+    __m256i p32 = _mm256_madd_epi16(p16, ones);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), BlockScale(wb, xb), acc);
+  }
+  return Hsum256(acc);
+}
+
+// ---- AVX-512 ----
+
+ARCA_AVX512 float DotF32Avx512(const float* w, const float* x, int64_t n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(),
+         a3 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
+    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 32), _mm512_loadu_ps(x + i + 32), a2);
+    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 48), _mm512_loadu_ps(x + i + 48), a3);
+  }
+  for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
+  if (i < n) {  // masked tail
+    __mmask16 m = __mmask16((1u << (n - i)) - 1);
+    a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, w + i), _mm512_maskz_loadu_ps(m, x + i), a1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+ARCA_AVX512 float DotF16Avx512(const uint8_t* w, const float* x, int64_t n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * i))),
+                         _mm512_loadu_ps(x + i), a0);
+    a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * i + 32))),
+                         _mm512_loadu_ps(x + i + 16), a1);
+  }
+  for (; i + 16 <= n; i += 16) {
+    a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * i))),
+                         _mm512_loadu_ps(x + i), a0);
+  }
+  if (i < n) {
+    __mmask16 m = __mmask16((1u << (n - i)) - 1);
+    __m256i h = _mm256_maskz_loadu_epi16(m, w + 2 * i);
+    a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(h), _mm512_maskz_loadu_ps(m, x + i), a1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+}
+
+ARCA_AVX512 inline __m512 LoadBf16x16(const uint8_t* p) {
+  __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+
+ARCA_AVX512 float DotBf16Avx512(const uint8_t* w, const float* x, int64_t n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm512_fmadd_ps(LoadBf16x16(w + 2 * i), _mm512_loadu_ps(x + i), a0);
+    a1 = _mm512_fmadd_ps(LoadBf16x16(w + 2 * i + 32), _mm512_loadu_ps(x + i + 16), a1);
+  }
+  for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(LoadBf16x16(w + 2 * i), _mm512_loadu_ps(x + i), a0);
+  float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+  for (; i < n; ++i) s += Bf16ToFloat(GetLE16(w + 2 * i)) * x[i];
+  return s;
+}
+
+// Q8_0 with VNNI: vpdpbusd sums four u8*s8 products per int32 lane directly.
+// Two blocks per step fill one 512-bit register (scales as 2 x 8 lanes).
+ARCA_AVX512 float DotQ8Avx512(const uint8_t* w, const uint8_t* xq, int64_t n_blocks) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= n_blocks; b += 2) {
+    const uint8_t* w0 = w + b * kQ8BlockBytes;
+    const uint8_t* x0 = xq + b * kQ8BlockBytes;
+    const uint8_t* w1 = w0 + kQ8BlockBytes;
+    const uint8_t* x1 = x0 + kQ8BlockBytes;
+    __m256i wv0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0 + 2));
+    __m256i xv0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0 + 2));
+    __m256i wv1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w1 + 2));
+    __m256i xv1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x1 + 2));
+    __m512i aw = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_abs_epi8(wv0)), _mm256_abs_epi8(wv1), 1);
+    __m512i sx = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_sign_epi8(xv0, wv0)),
+                                    _mm256_sign_epi8(xv1, wv1), 1);
+    __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, sx);
+    const float d0 = H2F(GetLE16(w0)) * H2F(GetLE16(x0));
+    const float d1 = H2F(GetLE16(w1)) * H2F(GetLE16(x1));
+    __m512 d = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(d0)),
+                                                    _mm256_castps_pd(_mm256_set1_ps(d1)), 1));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), d, acc);
+  }
+  float s = _mm512_reduce_add_ps(acc);
+  if (b < n_blocks) s += DotQ8Avx2(w + b * kQ8BlockBytes, xq + b * kQ8BlockBytes, 1);
+  return s;
+}
+
+}  // namespace
+
+const DotKernels kAvx2Kernels = {DotF32Avx2, DotF16Avx2, DotBf16Avx2, DotQ8Avx2};
+const DotKernels kAvx512Kernels = {DotF32Avx512, DotF16Avx512, DotBf16Avx512, DotQ8Avx512};
+
+}  // namespace arca::runtime::internal
+
+#else  // not x86-64: the portable kernels stand in (never selected anyway)
+
+namespace arca::runtime::internal {
+const DotKernels kAvx2Kernels = kPortableKernels;
+const DotKernels kAvx512Kernels = kPortableKernels;
+}  // namespace arca::runtime::internal
+
+#endif
