@@ -1,17 +1,22 @@
-// Prints single-thread SHA-256 throughput: OpenSSL EVP one message at a time
-// against Sha256Batch with each implementation this CPU supports, on batches
-// of chunk-sized messages (all 64 KiB, or random lengths in 8..128 KiB, as
-// content-defined chunking makes them), and how throughput grows with the
-// batch size. Each figure is the median of 5 runs of about 64 MiB.
+// Prints single-thread SHA-256 throughput: OpenSSL EVP hashing one message
+// per call against Sha256Batch with each multi-buffer implementation this CPU
+// supports, on batches of chunk-sized messages (all 64 KiB, or random lengths
+// in 8..128 KiB as content-defined chunking makes them), for several batch
+// sizes.
+//
+// Every figure is the median of 5 runs of about 64 MiB each, timed in the
+// thread's CPU time. Within a run all implementations are timed back to back
+// on the same messages, and each ratio is the median of the per-run ratios,
+// so that load from other processes on a shared machine skews the ratios less
+// than the absolute figures.
 //
 // Usage: arca-bench-sha256 [MiB per run, default 64]
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,19 +29,15 @@ namespace {
 
 constexpr int kRuns = 5;
 
-// Median over kRuns of MB/s (10^6 bytes per second) for `rounds` calls of
-// `hash`, each hashing `bytes_per_call` bytes.
-double MedianMBps(size_t bytes_per_call, size_t rounds, const std::function<void()>& hash) {
-  hash();  // Warm up caches and the CPU's vector units.
-  std::vector<double> rates;
-  for (int run = 0; run < kRuns; ++run) {
-    auto start = std::chrono::steady_clock::now();
-    for (size_t r = 0; r < rounds; ++r) hash();
-    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    rates.push_back(double(bytes_per_call) * double(rounds) / took.count() / 1e6);
-  }
-  std::sort(rates.begin(), rates.end());
-  return rates[kRuns / 2];
+double ThreadCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 struct Workload {
@@ -57,9 +58,20 @@ Workload MakeWorkload(std::string name, const std::vector<uint8_t>& data,
   return w;
 }
 
+// MB/s (10^6 bytes per second of thread CPU time) of `rounds` calls of `hash`
+// over `w`.
+template <class Fn>
+double Rate(const Workload& w, size_t rounds, Fn hash) {
+  double start = ThreadCpuSeconds();
+  for (size_t r = 0; r < rounds; ++r) hash();
+  return double(w.bytes) * double(rounds) / (ThreadCpuSeconds() - start) / 1e6;
+}
+
 void Run(size_t mib_per_run) {
-  const std::vector<Sha256Impl> impls = {Sha256Impl::kOpenssl, Sha256Impl::kAvx2x8,
-                                         Sha256Impl::kAvx512x16};
+  std::vector<Sha256Impl> impls;
+  for (Sha256Impl impl : {Sha256Impl::kAvx2x8, Sha256Impl::kAvx512x16}) {
+    if (Sha256ImplSupported(impl)) impls.push_back(impl);
+  }
   std::mt19937_64 rng(42);
   std::vector<uint8_t> data(64 * 128 * 1024);
   for (auto& b : data) b = uint8_t(rng());
@@ -69,39 +81,49 @@ void Run(size_t mib_per_run) {
     workloads.push_back(MakeWorkload(std::to_string(count) + " x 64 KiB", data,
                                      std::vector<size_t>(count, 64 * 1024)));
   }
-  for (size_t count : {16, 64}) {
+  for (size_t count : {8, 16, 32, 64}) {
     std::vector<size_t> lengths(count);
     for (auto& len : lengths) len = 8 * 1024 + rng() % (120 * 1024 + 1);
     workloads.push_back(MakeWorkload(std::to_string(count) + " x 8..128 KiB", data, lengths));
   }
 
-  // Baseline: OpenSSL EVP, one 64 KiB message per call.
-  ByteView one = ByteView(data).first(64 * 1024);
-  size_t target = mib_per_run << 20;
-  double base = MedianMBps(one.size(), target / one.size(), [&] {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(one.data(), one.size(), md, &len, EVP_sha256(), nullptr);
-  });
-
-  std::printf("CPU implementation picked by Sha256Batch: %s\n\n",
-              std::string(Sha256BatchImplementation()).c_str());
-  std::printf("| %-20s | %-10s | %9s | %7s |\n", "batch", "impl", "MB/s", "ratio");
-  std::printf("|%s|%s|%s|%s|\n", std::string(22, '-').c_str(), std::string(12, '-').c_str(),
-              std::string(11, '-').c_str(), std::string(9, '-').c_str());
-  std::printf("| %-20s | %-10s | %9.0f | %6.2fx |\n", "1 x 64 KiB (EVP)", "openssl", base, 1.0);
-  for (const Workload& w : workloads) {
-    std::vector<Digest> out(w.messages.size());
-    size_t rounds = std::max<size_t>(1, target / w.bytes);
-    for (Sha256Impl impl : impls) {
-      if (!Sha256ImplSupported(impl)) continue;
-      double rate = MedianMBps(w.bytes, rounds, [&] { Sha256BatchWith(impl, w.messages, out); });
-      std::printf("| %-20s | %-10s | %9.0f | %6.2fx |\n", w.name.c_str(),
-                  std::string(Sha256ImplName(impl)).c_str(), rate, rate / base);
-    }
+  std::printf("Sha256Batch picks: %s\n\n", std::string(Sha256BatchImplementation()).c_str());
+  std::printf("| %-16s | %12s |", "batch", "EVP MB/s");
+  for (Sha256Impl impl : impls) {
+    std::printf(" %9s MB/s | ratio |", std::string(Sha256ImplName(impl)).c_str());
   }
-  std::printf("\nratio: against OpenSSL EVP hashing one 64 KiB message per call; MB = 10^6 bytes;"
-              " median of %d runs of ~%zu MiB.\n",
+  std::printf("\n|------------------|-------------:|");
+  for (size_t i = 0; i < impls.size(); ++i) std::printf("---------------:|------:|");
+  std::printf("\n");
+
+  for (const Workload& w : workloads) {
+    size_t rounds = std::max<size_t>(1, (mib_per_run << 20) / w.bytes);
+    std::vector<Digest> out(w.messages.size());
+    auto evp = [&] {
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      for (ByteView m : w.messages) EVP_Digest(m.data(), m.size(), md, &len, EVP_sha256(), nullptr);
+    };
+    evp();  // Warm up.
+    std::vector<double> base_rates;
+    std::vector<std::vector<double>> rates(impls.size()), ratios(impls.size());
+    for (int run = 0; run < kRuns; ++run) {
+      double base = Rate(w, rounds, evp);
+      base_rates.push_back(base);
+      for (size_t i = 0; i < impls.size(); ++i) {
+        double rate = Rate(w, rounds, [&] { Sha256BatchWith(impls[i], w.messages, out); });
+        rates[i].push_back(rate);
+        ratios[i].push_back(rate / base);
+      }
+    }
+    std::printf("| %-16s | %12.0f |", w.name.c_str(), Median(base_rates));
+    for (size_t i = 0; i < impls.size(); ++i) {
+      std::printf(" %14.0f | %4.2fx |", Median(rates[i]), Median(ratios[i]));
+    }
+    std::printf("\n");
+  }
+  std::printf("\nEVP: OpenSSL EVP_Digest, one message per call. MB = 10^6 bytes; thread CPU time;\n"
+              "median of %d runs of ~%zu MiB; ratio = median of per-run ratios to EVP.\n",
               kRuns, mib_per_run);
 }
 
