@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "common/file.h"
+#include "common/sha256_mb.h"
 #include "common/thread_pool.h"
 #include "format/chunker.h"
 #include "format/path.h"
@@ -39,7 +40,7 @@ struct Batch {
 void ProcessBatch(Batch* b, const ChunkSink& sink) {
   const size_t n = b->raw.size();
   b->digests.resize(n);
-  for (size_t i = 0; i < n; ++i) b->digests[i] = Sha256Of(b->raw[i]);
+  Sha256Batch(b->raw, b->digests);
   b->known.assign(n, 0);
   b->codecs.assign(n, Codec::kRaw);
   b->stored.resize(n);
