@@ -1,0 +1,136 @@
+// The content-addressed store: packs of chunks, objects and refs under one
+// directory, indexed in RocksDB. The registry keeps its data in one; every
+// client keeps its cache in one.
+//
+// On disk (see store/README.md):
+//   DIR/db/                 RocksDB: chunk locations, pack records, objects, refs
+//   DIR/packs/ab/<hex>.pack immutable pack files named by their SHA-256
+//   DIR/tmp/                packs being written; emptied on open
+//
+// Crash safety: a pack is written under tmp/, fsynced, renamed into packs/,
+// and only then are its chunks recorded, in one RocksDB WriteBatch. A
+// bundle's file indexes, manifest and ref are committed together in one
+// WriteBatch once all its chunks are recorded. A crash at any point leaves
+// at worst an unreferenced pack file, which fsck reports and gc removes.
+//
+// Thread-safety: all methods may be called from several threads. One process
+// at a time opens a store (RocksDB's lock file enforces it).
+#ifndef ARCA_STORE_STORE_H_
+#define ARCA_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/digest.h"
+#include "common/result.h"
+#include "format/builder.h"
+#include "format/manifest.h"
+#include "format/pack.h"
+
+namespace arca::store {
+
+// What an object is; stored with it and checked when it is read back.
+enum class ObjectKind : uint8_t { kFileIndex = 'F', kManifest = 'M', kBlob = 'B' };
+
+// Where a chunk lives.
+struct ChunkLocation {
+  Digest pack;
+  format::PackEntry entry;
+};
+
+struct AddResult {
+  Digest bundle;
+  format::BuiltBundle built;  // manifest, indexes and build stats
+  uint64_t new_packs = 0;
+  uint64_t new_pack_bytes = 0;  // bytes of pack files written
+};
+
+struct FsckReport {
+  uint64_t packs = 0, chunks = 0, objects = 0, refs = 0, bytes_checked = 0;
+  std::vector<std::string> problems;  // one line each, naming the object
+  std::vector<std::string> orphans;   // unreferenced pack files (harmless; gc removes)
+  bool ok() const { return problems.empty(); }
+};
+
+struct GcReport {
+  uint64_t objects_removed = 0, chunks_removed = 0, packs_removed = 0, bytes_freed = 0;
+  uint64_t packs_kept_partial = 0;  // packs with some live chunks (not rewritten)
+};
+
+struct StoreStats {
+  uint64_t packs = 0, pack_bytes = 0, chunks = 0, objects = 0, refs = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the store in `dir`.
+  static Result<std::unique_ptr<Store>> Open(const std::string& dir);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& dir() const { return dir_; }
+
+  // --- chunks ---
+  bool HasChunk(const Digest& d) const;
+  Result<ChunkLocation> FindChunk(const Digest& d) const;
+  // Reads, decodes and verifies one chunk.
+  Result<std::string> ReadChunk(const Digest& d) const;
+  // Reads, decodes and verifies a file's chunks in order, calling `sink` with
+  // each chunk's bytes; consecutive chunks of one pack are read with one
+  // read. `threads` > 1 decodes in parallel.
+  Status ReadChunks(const std::vector<format::ChunkRef>& chunks, int threads,
+                    const std::function<Status(ByteView)>& sink) const;
+
+  // --- objects ---
+  Result<Digest> PutObject(ObjectKind kind, std::string_view bytes);
+  Result<std::string> GetObject(const Digest& d, ObjectKind kind) const;
+  bool HasObject(const Digest& d) const;
+
+  // --- refs: names ("org/model:tag") bound to bundle digests ---
+  Status SetRef(const std::string& name, const Digest& d);
+  Result<Digest> GetRef(const std::string& name) const;
+  Status DeleteRef(const std::string& name);
+  std::vector<std::pair<std::string, Digest>> ListRefs() const;
+
+  // --- bundles ---
+  // Builds the directory into the store and binds `ref` to it (if not empty).
+  Result<AddResult> AddDirectory(const std::string& dir, const format::Metadata& meta,
+                                 const std::string& ref, int threads);
+  // Reads and strictly parses a stored manifest.
+  Result<format::Manifest> GetManifest(const Digest& bundle) const;
+  // Writes the bundle's files under out_dir (created if missing). Each file is
+  // written to a temporary name, verified, and renamed into place; nothing is
+  // written outside out_dir (paths are validated, symlinked directories
+  // refused). Existing files with the same name are replaced.
+  Status Checkout(const Digest& bundle, const std::string& out_dir, int threads) const;
+
+  // --- maintenance ---
+  // Rehashes every pack, chunk and object; checks every reference.
+  FsckReport Fsck() const;
+  // Removes what no ref reaches: objects, chunk records, packs with no live
+  // chunk, orphan pack files.
+  Result<GcReport> Gc();
+  StoreStats Stats() const;
+
+  // Path of a pack file (whether or not it exists).
+  std::string PackPath(const Digest& pack) const;
+
+  // The state behind the store; defined in store/internal/ (private to store/).
+  struct Impl;
+
+ private:
+  Store(std::string dir, std::unique_ptr<Impl> impl);
+  std::string dir_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Validates a ref name: "<bundle name>:<tag>", tag = [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
+Status ValidateRefName(const std::string& name);
+
+}  // namespace arca::store
+
+#endif  // ARCA_STORE_STORE_H_
