@@ -1,1 +1,168 @@
+#include "store/store.h"
+
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/file.h"
+#include "common/testing.h"
+#include "format/chunker.h"
+
+namespace arca::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+void MakeModelDir(const std::string& dir, uint64_t seed) {
+  fs::create_directories(dir + "/sub");
+  ASSERT_OK(WriteFileAtomic(dir + "/model.bin", testing::Bf16Normal(1 << 20, 0.02f, seed)));
+  ASSERT_OK(WriteFileAtomic(dir + "/sub/config.json", "{\"dim\": 64}"));
+  ASSERT_OK(WriteFileAtomic(dir + "/LICENSE", "MIT"));
+}
+
+format::Metadata Meta() {
+  format::Metadata m;
+  m.name = "test/model";
+  m.license = {"MIT", "LICENSE"};
+  return m;
+}
+
+std::string Slurp(const std::string& path) { return *ReadFile(path, 1 << 30); }
+
+TEST(StoreTest, AddCheckoutRoundTrip) {
+  testing::TempDir tmp;
+  MakeModelDir(tmp / "in", 1);
+  auto store = Store::Open(tmp / "store");
+  ASSERT_OK(store);
+  auto added = (*store)->AddDirectory(tmp / "in", Meta(), "test/model:v1", 2);
+  ASSERT_OK(added);
+  EXPECT_GT(added->new_packs, 0u);
+  auto ref = (*store)->GetRef("test/model:v1");
+  ASSERT_OK(ref);
+  EXPECT_EQ(*ref, added->bundle);
+  ASSERT_OK((*store)->Checkout(added->bundle, tmp / "out", 2));
+  for (const char* f : {"model.bin", "sub/config.json", "LICENSE"}) {
+    EXPECT_EQ(Slurp(tmp / (std::string("out/") + f)), Slurp(tmp / (std::string("in/") + f))) << f;
+  }
+  // No temporary files left behind.
+  for (auto& e : fs::recursive_directory_iterator(tmp / "out")) {
+    EXPECT_EQ(e.path().filename().string().find(".arca-tmp"), std::string::npos);
+  }
+  FsckReport r = (*store)->Fsck();
+  EXPECT_TRUE(r.ok()) << r.problems.front();
+  EXPECT_TRUE(r.orphans.empty());
+  EXPECT_EQ(r.refs, 1u);
+}
+
+TEST(StoreTest, SecondVersionStoresOnlyWhatChanged) {
+  testing::TempDir tmp;
+  MakeModelDir(tmp / "v1", 1);
+  auto store = Store::Open(tmp / "store");
+  ASSERT_OK(store);
+  auto a = (*store)->AddDirectory(tmp / "v1", Meta(), "test/model:v1", 1);
+  ASSERT_OK(a);
+  // v2: same files, 64 KiB in the middle of model.bin rewritten.
+  fs::copy(tmp / "v1", tmp / "v2", fs::copy_options::recursive);
+  std::string data = Slurp(tmp / "v2/model.bin");
+  std::string fresh = testing::RandomBytes(65536, 99);
+  data.replace(1 << 20, fresh.size(), fresh);
+  ASSERT_OK(WriteFileAtomic(tmp / "v2/model.bin", data));
+  auto b = (*store)->AddDirectory(tmp / "v2", Meta(), "test/model:v2", 1);
+  ASSERT_OK(b);
+  EXPECT_NE(a->bundle, b->bundle);
+  EXPECT_LE(b->built.stats.new_raw_bytes, 65536u + 3 * format::kMaxChunk);
+  EXPECT_GT(b->built.stats.new_raw_bytes, 0u);
+  // Re-adding v1 adds nothing.
+  auto again = (*store)->AddDirectory(tmp / "v1", Meta(), "test/model:v1", 2);
+  ASSERT_OK(again);
+  EXPECT_EQ(again->built.stats.new_chunks, 0u);
+  EXPECT_EQ(again->new_packs, 0u);
+  EXPECT_EQ(again->bundle, a->bundle);
+}
+
+TEST(StoreTest, FsckNamesCorruptPackAndCheckoutRefuses) {
+  testing::TempDir tmp;
+  MakeModelDir(tmp / "in", 2);
+  auto store = Store::Open(tmp / "store");
+  ASSERT_OK(store);
+  auto added = (*store)->AddDirectory(tmp / "in", Meta(), "test/model:v1", 1);
+  ASSERT_OK(added);
+  // Flip one byte in the middle of the first pack's chunk data.
+  std::string pack;
+  for (auto& e : fs::recursive_directory_iterator(tmp / "store/packs")) {
+    if (e.is_regular_file()) pack = e.path().string();
+  }
+  ASSERT_FALSE(pack.empty());
+  {
+    std::fstream f(pack, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1000);
+    char c;
+    f.seekg(1000);
+    f.get(c);
+    f.seekp(1000);
+    f.put(char(c ^ 0x20));
+  }
+  FsckReport r = (*store)->Fsck();
+  ASSERT_FALSE(r.ok());
+  bool named = false;
+  for (const auto& p : r.problems) named = named || p.find("chunk sha256:") != std::string::npos;
+  EXPECT_TRUE(named) << r.problems.front();
+  Status s = (*store)->Checkout(added->bundle, tmp / "out", 1);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s;
+  EXPECT_FALSE(fs::exists(tmp / "out/model.bin"));  // nothing unverified appears
+}
+
+TEST(StoreTest, GcRemovesUnreferenced) {
+  testing::TempDir tmp;
+  MakeModelDir(tmp / "a", 3);
+  MakeModelDir(tmp / "b", 4);
+  auto store = Store::Open(tmp / "store");
+  ASSERT_OK(store);
+  auto a = (*store)->AddDirectory(tmp / "a", Meta(), "test/model:a", 1);
+  auto b = (*store)->AddDirectory(tmp / "b", Meta(), "test/model:b", 1);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  ASSERT_OK((*store)->DeleteRef("test/model:b"));
+  auto gc = (*store)->Gc();
+  ASSERT_OK(gc);
+  EXPECT_GT(gc->packs_removed, 0u);
+  EXPECT_GT(gc->objects_removed, 0u);
+  EXPECT_FALSE((*store)->HasObject(b->bundle));
+  EXPECT_TRUE((*store)->HasObject(a->bundle));
+  FsckReport r = (*store)->Fsck();
+  EXPECT_TRUE(r.ok()) << r.problems.front();
+  ASSERT_OK((*store)->Checkout(a->bundle, tmp / "out", 1));
+}
+
+TEST(StoreTest, CheckoutRefusesSymlinkedDirectory) {
+  testing::TempDir tmp;
+  MakeModelDir(tmp / "in", 5);
+  auto store = Store::Open(tmp / "store");
+  ASSERT_OK(store);
+  auto added = (*store)->AddDirectory(tmp / "in", Meta(), "", 1);
+  ASSERT_OK(added);
+  fs::create_directories(tmp / "out");
+  fs::create_directories(tmp / "elsewhere");
+  fs::create_directory_symlink(tmp / "elsewhere", tmp / "out/sub");
+  Status s = (*store)->Checkout(added->bundle, tmp / "out", 1);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s;
+  EXPECT_FALSE(fs::exists(tmp / "elsewhere/config.json"));
+}
+
+TEST(StoreTest, RefsAndErrors) {
+  testing::TempDir tmp;
+  auto store = Store::Open(tmp / "store");
+  ASSERT_OK(store);
+  EXPECT_EQ((*store)->GetRef("a/b:v1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ((*store)->SetRef("a/b:v1", Sha256Of(std::string_view("x"))).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*store)->SetRef("noTag", Sha256Of(std::string_view("x"))).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*store)->Checkout(Sha256Of(std::string_view("x")), tmp / "o", 1).code(), StatusCode::kNotFound);
+  // A second process (here: a second open) is refused while the store is open.
+  auto second = Store::Open(tmp / "store");
+  EXPECT_FALSE(second.ok());
+}
+
+}  // namespace
+}  // namespace arca::store
