@@ -39,9 +39,13 @@ float DotQ8(const uint8_t* w, const uint8_t* xq, int64_t n_blocks) {
   return s;
 }
 
+void Axpy(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
 }  // namespace
 
-const DotKernels kPortableKernels = {DotF32, DotF16, DotBf16, DotQ8};
+const DotKernels kPortableKernels = {DotF32, DotF16, DotBf16, DotQ8, Axpy};
 
 }  // namespace internal
 
@@ -134,6 +138,8 @@ bool ParseIsa(std::string_view name, Isa* isa) {
   }
   return false;
 }
+
+void Axpy(float a, const float* x, float* y, int64_t n) { Kernels().axpy(a, x, y, n); }
 
 float DotRow(DType type, const uint8_t* w, const float* x, const uint8_t* xq, int64_t n) {
   return Dot(Kernels(), type, w, x, xq, n);

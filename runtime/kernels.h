@@ -60,6 +60,9 @@ void MatMul(const MatMulJob* jobs, int n_jobs, const float* x, int64_t n_tok, Th
 // `n` elements of `type` against x (for Q8_0, xq is x quantised to Q8_0).
 float DotRow(DType type, const uint8_t* w, const float* x, const uint8_t* xq, int64_t n);
 
+// y[i] += a * x[i] for i < n, with the current variant (attention's sums).
+void Axpy(float a, const float* x, float* y, int64_t n);
+
 namespace internal {
 // Per-variant kernels (portable in kernels.cc, x86 ones in kernels_x86.cc).
 struct DotKernels {
@@ -67,6 +70,7 @@ struct DotKernels {
   float (*f16)(const uint8_t* w, const float* x, int64_t n);
   float (*bf16)(const uint8_t* w, const float* x, int64_t n);
   float (*q8)(const uint8_t* w, const uint8_t* xq, int64_t n_blocks);
+  void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
 };
 extern const DotKernels kPortableKernels;
 extern const DotKernels kAvx2Kernels;

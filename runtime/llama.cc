@@ -157,7 +157,7 @@ LlamaSession::LlamaSession(const LlamaModel& model, int64_t max_context, ThreadP
 void LlamaSession::Attention(int64_t layer, int64_t n_tok) {
   const LlamaConfig& c = m_.config();
   const int64_t hd = c.head_dim, kv_dim = c.kv_dim(), group = c.n_heads / c.n_kv_heads;
-  const float* kc = key_cache_.data() + layer * max_context_ * kv_dim;
+  const float* kc = key_cache_.data() + layer * max_context_ * kv_dim;  // [kv_head][position][head_dim]
   const float* vc = value_cache_.data() + layer * max_context_ * kv_dim;
   const float scale = 1.0f / std::sqrt(float(hd));
   const std::function<void(int64_t, int64_t, int)> heads = [&](int64_t begin, int64_t end, int thread) {
@@ -166,13 +166,11 @@ void LlamaSession::Attention(int64_t layer, int64_t n_tok) {
       const int64_t t = job / c.n_heads, h = job % c.n_heads;
       const int64_t pos = pos_ + t;  // attends to positions 0..pos
       const float* q = q_.data() + t * c.dim + h * hd;
-      const int64_t kv_off = (h / group) * hd;
+      const int64_t kv_off = (h / group) * max_context_ * hd;  // this head's keys, position 0
       float max = -INFINITY;
       for (int64_t p = 0; p <= pos; ++p) {
-        const float* k = kc + p * kv_dim + kv_off;
-        float s = 0;
-        for (int64_t i = 0; i < hd; ++i) s += q[i] * k[i];
-        att[p] = s * scale;
+        const float* k = kc + kv_off + p * hd;
+        att[p] = DotRow(DType::kF32, reinterpret_cast<const uint8_t*>(k), q, nullptr, hd) * scale;
         max = std::max(max, att[p]);
       }
       float sum = 0;
@@ -184,8 +182,8 @@ void LlamaSession::Attention(int64_t layer, int64_t n_tok) {
       std::fill(out, out + hd, 0.0f);
       for (int64_t p = 0; p <= pos; ++p) {
         const float a = att[p] / sum;
-        const float* v = vc + p * kv_dim + kv_off;
-        for (int64_t i = 0; i < hd; ++i) out[i] += a * v[i];
+        const float* v = vc + kv_off + p * hd;
+        Axpy(a, v, out, hd);
       }
     }
   };
@@ -249,9 +247,13 @@ Result<std::span<const float>> LlamaSession::Forward(std::span<const int32_t> to
       };
       rotate(&q_[t * dim], c.n_heads);
       rotate(&k_[t * kv_dim], c.n_kv_heads);
-      const size_t at = size_t((l * max_context_ + pos) * kv_dim);
-      std::copy_n(&k_[t * kv_dim], kv_dim, &key_cache_[at]);
-      std::copy_n(&v_[t * kv_dim], kv_dim, &value_cache_[at]);
+      // Cache layout [layer][kv_head][position][head_dim]: one head's keys are
+      // contiguous, so attention streams through them.
+      for (int64_t h = 0; h < c.n_kv_heads; ++h) {
+        const size_t at = size_t(((l * c.n_kv_heads + h) * max_context_ + pos) * c.head_dim);
+        std::copy_n(&k_[t * kv_dim + h * c.head_dim], c.head_dim, &key_cache_[at]);
+        std::copy_n(&v_[t * kv_dim + h * c.head_dim], c.head_dim, &value_cache_[at]);
+      }
     }
     Attention(l, n);
     const MatMulJob o[] = {{&L.wo, xb_.data()}};

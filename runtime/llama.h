@@ -100,8 +100,8 @@ class LlamaSession {
   ThreadPool& pool_;
   int64_t max_context_;
   int64_t pos_ = 0;
-  std::vector<float> key_cache_;    // [layer][position][kv_dim]
-  std::vector<float> value_cache_;  // [layer][position][kv_dim]
+  std::vector<float> key_cache_;    // [layer][kv_head][position][head_dim]
+  std::vector<float> value_cache_;  // [layer][kv_head][position][head_dim]
   std::vector<float> rope_cos_, rope_sin_;  // [position][rope_dims/2]
   // Work buffers for a batch of n tokens, each [n][...].
   std::vector<float> x_, xb_, xb2_, q_, k_, v_, hb_, hb2_, att_, logits_;
