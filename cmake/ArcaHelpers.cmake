@@ -36,6 +36,10 @@ function(arca_test name)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_link_libraries(${name} PRIVATE arca_options arca_warnings ${ARG_DEPS}
                         GTest::gtest GTest::gtest_main GTest::gmock)
+  # Where tests find the source tree (and ../shared beside it) and the
+  # binaries they run: compiled in, and ARCA_SOURCE_DIR also in the environment.
+  target_compile_definitions(${name} PRIVATE
+    ARCA_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}" ARCA_TEST_BIN_DIR="${CMAKE_BINARY_DIR}/bin")
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-                       PROPERTIES ENVIRONMENT "ARCA_SOURCE_DIR=${PROJECT_SOURCE_DIR};ARCA_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
+                       PROPERTIES ENVIRONMENT "ARCA_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()

@@ -22,7 +22,7 @@ namespace {
 
 std::string ArcaBinary() {
   const char* dir = std::getenv("ARCA_BIN_DIR");
-  return std::string(dir ? dir : "build/bin") + "/arca";
+  return std::string(dir ? dir : ARCA_TEST_BIN_DIR) + "/arca";
 }
 
 // Starts `arca store add` and returns its pid.
@@ -53,7 +53,7 @@ void ExpectConsistent(const std::string& store_dir) {
 }
 
 TEST(StoreCrashTest, KillNineAtAnyPointLeavesAConsistentStore) {
-  if (::access(ArcaBinary().c_str(), X_OK) != 0) GTEST_SKIP() << "arca binary not found at " << ArcaBinary();
+  ASSERT_EQ(::access(ArcaBinary().c_str(), X_OK), 0) << "arca binary not found at " << ArcaBinary();
   testing::TempDir tmp;
   std::string model = tmp / "model";
   std::filesystem::create_directories(model);
