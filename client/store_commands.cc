@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "client/progress.h"
 #include "format/file_index.h"
 #include "store/store.h"
 
@@ -93,7 +94,11 @@ int StoreAdd(const StoreOptions& so, AddOptions ao, std::ostream& out, std::ostr
   auto st = OpenStore(so);
   if (!st.ok()) return Fail(err, st.status());
   auto t0 = std::chrono::steady_clock::now();
-  Result<store::AddResult> r = (*st)->AddDirectory(ao.dir, ao.meta, ao.ref, Threads(so));
+  Result<store::AddResult> r = [&] {
+    Progress progress("adding", !so.json, err);
+    return (*st)->AddDirectory(ao.dir, ao.meta, ao.ref, Threads(so),
+                               [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
+  }();
   if (!r.ok()) return Fail(err, r.status());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

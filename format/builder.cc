@@ -87,7 +87,8 @@ Result<std::vector<std::string>> ListBundleFiles(const std::string& dir) {
 }
 
 Result<FileIndex> BuildFile(ByteView data, const BuildOptions& options, const ChunkSink& sink,
-                            BuildStats* stats, ChunkSet* seen, Digest* file_digest) {
+                            BuildStats* stats, ChunkSet* seen, Digest* file_digest,
+                            uint64_t progress_base, uint64_t progress_total) {
   const int workers = options.threads > 1 ? options.threads : 0;
   ThreadPool pool(workers);
   std::future<Digest> whole = pool.Submit([data] { return Sha256Of(data); });
@@ -97,10 +98,13 @@ Result<FileIndex> BuildFile(ByteView data, const BuildOptions& options, const Ch
   std::deque<std::pair<std::unique_ptr<Batch>, std::future<void>>> inflight;
   const size_t max_inflight = size_t(std::max(2, 2 * workers + 2));
 
+  uint64_t drained = 0;
   auto drain_one = [&]() -> Status {
     auto [batch, done] = std::move(inflight.front());
     inflight.pop_front();
     done.get();
+    for (ByteView r : batch->raw) drained += r.size();
+    if (options.progress) options.progress(progress_base + drained, progress_total);
     for (size_t i = 0; i < batch->raw.size(); ++i) {
       const Digest& d = batch->digests[i];
       uint32_t len = uint32_t(batch->raw[i].size());
@@ -160,11 +164,17 @@ Result<BuiltBundle> BuildBundle(const std::string& dir, const Metadata& meta,
   BuiltBundle out;
   out.manifest.meta = meta;
   ChunkSet seen;
+  uint64_t total = 0;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    total += fs::file_size(fs::path(dir) / path, ec);
+  }
   for (const std::string& path : paths) {
     std::string full = (fs::path(dir) / path).string();
     ARCA_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(full));
     Digest file_digest;
-    Result<FileIndex> index = BuildFile(file.bytes(), options, sink, &out.stats, &seen, &file_digest);
+    Result<FileIndex> index = BuildFile(file.bytes(), options, sink, &out.stats, &seen, &file_digest,
+                                        out.stats.raw_bytes, total);
     if (!index.ok()) return index.status().WithContext(path);
     std::string encoded = index->Encode();
     out.manifest.files.push_back(ManifestFile{path, file.size(), file_digest, Sha256Of(encoded),

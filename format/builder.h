@@ -48,8 +48,13 @@ struct BuiltBundle {
   BuildStats stats;
 };
 
+// Called now and then (from the building thread) with the bytes of file
+// content processed so far and the bundle's total.
+using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
 struct BuildOptions {
-  int threads = 1;  // cores to use; 1 = everything on the calling thread
+  int threads = 1;      // cores to use; 1 = everything on the calling thread
+  ProgressFn progress;  // optional
 };
 
 // Lists the regular files under `dir` as sorted bundle paths. Refuses
@@ -67,8 +72,10 @@ using ChunkSet = std::unordered_set<Digest, DigestHash>;
 
 // Chunks, hashes and encodes one in-memory file; used by BuildBundle and by
 // benchmarks. Adds to *stats and *seen. Returns the file index.
+// `progress_base`/`progress_total` place this file's progress within a bundle.
 Result<FileIndex> BuildFile(ByteView data, const BuildOptions& options, const ChunkSink& sink,
-                            BuildStats* stats, ChunkSet* seen, Digest* file_digest);
+                            BuildStats* stats, ChunkSet* seen, Digest* file_digest,
+                            uint64_t progress_base = 0, uint64_t progress_total = 0);
 
 }  // namespace arca::format
 

@@ -356,7 +356,8 @@ class PackSink {
 }  // namespace
 
 Result<AddResult> Store::AddDirectory(const std::string& dir, const format::Metadata& meta,
-                                      const std::string& ref, int threads) {
+                                      const std::string& ref, int threads,
+                                      format::ProgressFn progress) {
   if (!ref.empty()) ARCA_RETURN_IF_ERROR(ValidateRefName(ref));
   PackSink packs(this, impl_.get());
   format::ChunkSink sink{
@@ -364,7 +365,7 @@ Result<AddResult> Store::AddDirectory(const std::string& dir, const format::Meta
       [&packs](const Digest& d, format::Codec c, uint32_t raw_len, ByteView stored) {
         return packs.Add(d, c, raw_len, stored);
       }};
-  Result<format::BuiltBundle> built = format::BuildBundle(dir, meta, {threads}, sink);
+  Result<format::BuiltBundle> built = format::BuildBundle(dir, meta, {threads, std::move(progress)}, sink);
   if (!built.ok()) {
     packs.Seal().IgnoreError();  // keep what was packed: a retry reuses it
     return built.status();

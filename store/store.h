@@ -98,8 +98,10 @@ class Store {
 
   // --- bundles ---
   // Builds the directory into the store and binds `ref` to it (if not empty).
+  // `progress`, if given, is called as content is processed.
   Result<AddResult> AddDirectory(const std::string& dir, const format::Metadata& meta,
-                                 const std::string& ref, int threads);
+                                 const std::string& ref, int threads,
+                                 format::ProgressFn progress = nullptr);
   // Reads and strictly parses a stored manifest.
   Result<format::Manifest> GetManifest(const Digest& bundle) const;
   // Writes the bundle's files under out_dir (created if missing). Each file is
