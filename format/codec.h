@@ -20,8 +20,11 @@ inline constexpr uint8_t kMaxCodecId = 3;
 
 std::string_view CodecName(Codec c);  // "raw", "zstd", "bg2", "bg4"
 
-// The zstd level used for chunks and planes.
+// The zstd level for whole chunks (codec zstd).
 inline constexpr int kZstdLevel = 1;
+// The zstd level for byte planes: almost no match search, Huffman-coded
+// literals (see codec.cc).
+inline constexpr int kZstdPlaneLevel = -1000;
 // A plane whose estimated order-0 entropy is above this many bits per byte is
 // stored raw without trying zstd.
 inline constexpr double kRawEntropyBits = 7.9;
