@@ -3,6 +3,7 @@
 #include "runtime/kernels.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 
@@ -28,13 +29,14 @@ float DotBf16(const uint8_t* w, const float* x, int64_t n) {
   return s;
 }
 float DotQ8(const uint8_t* w, const uint8_t* xq, int64_t n_blocks) {
+  const int8_t* xv = reinterpret_cast<const int8_t*>(xq);
+  const float* xd = reinterpret_cast<const float*>(xq + n_blocks * kQ8BlockElems);
   float s = 0;
   for (int64_t b = 0; b < n_blocks; ++b) {
     const uint8_t* wb = w + b * kQ8BlockBytes;
-    const uint8_t* xb = xq + b * kQ8BlockBytes;
     int32_t isum = 0;
-    for (int i = 0; i < kQ8BlockElems; ++i) isum += int32_t(int8_t(wb[2 + i])) * int8_t(xb[2 + i]);
-    s += HalfToFloat(GetLE16(wb)) * HalfToFloat(GetLE16(xb)) * float(isum);
+    for (int i = 0; i < kQ8BlockElems; ++i) isum += int32_t(int8_t(wb[2 + i])) * xv[b * kQ8BlockElems + i];
+    s += HalfToFloat(GetLE16(wb)) * xd[b] * float(isum);
   }
   return s;
 }
@@ -141,8 +143,29 @@ bool ParseIsa(std::string_view name, Isa* isa) {
 
 void Axpy(float a, const float* x, float* y, int64_t n) { Kernels().axpy(a, x, y, n); }
 
-float DotRow(DType type, const uint8_t* w, const float* x, const uint8_t* xq, int64_t n) {
-  return Dot(Kernels(), type, w, x, xq, n);
+float DotRow(DType type, const uint8_t* w, const float* x, int64_t n) {
+  std::vector<uint8_t> xq;
+  if (type == DType::kQ8_0) {
+    xq.resize(size_t(QuantizedSize(n)));
+    QuantizeActivations(x, n, xq.data());
+  }
+  return Dot(Kernels(), type, w, x, xq.data(), n);
+}
+
+int64_t QuantizedSize(int64_t n) { return n + n / kQ8BlockElems * int64_t(sizeof(float)); }
+
+void QuantizeActivations(const float* x, int64_t n, uint8_t* out) {
+  int8_t* q = reinterpret_cast<int8_t*>(out);
+  float* d = reinterpret_cast<float*>(out + n);
+  for (int64_t b = 0; b < n / kQ8BlockElems; ++b) {
+    const float* xb = x + b * kQ8BlockElems;
+    float amax = 0.0f;
+    for (int i = 0; i < kQ8BlockElems; ++i) amax = std::max(amax, std::fabs(xb[i]));
+    const float scale = amax / 127.0f;
+    const float inv = scale != 0.0f ? 1.0f / scale : 0.0f;
+    for (int i = 0; i < kQ8BlockElems; ++i) q[b * kQ8BlockElems + i] = int8_t(std::nearbyint(xb[i] * inv));
+    d[b] = HalfToFloat(FloatToHalf(scale));  // the stored precision of a Q8_0 scale
+  }
 }
 
 void MatMul(const MatMulJob* jobs, int n_jobs, const float* x, int64_t n_tok, ThreadPool& pool,
@@ -156,10 +179,10 @@ void MatMul(const MatMulJob* jobs, int n_jobs, const float* x, int64_t n_tok, Th
     any_q8 = any_q8 || jobs[j].w->type == DType::kQ8_0;
   }
   // Quantise the activations once for all Q8_0 rows.
-  const int64_t xq_row = cols / kQ8BlockElems * kQ8BlockBytes;
+  const int64_t xq_row = QuantizedSize(cols);
   if (any_q8) {
     scratch.resize(size_t(n_tok * xq_row));
-    for (int64_t t = 0; t < n_tok; ++t) QuantizeRowQ8_0(x + t * cols, cols, scratch.data() + t * xq_row);
+    for (int64_t t = 0; t < n_tok; ++t) QuantizeActivations(x + t * cols, cols, scratch.data() + t * xq_row);
   }
   const uint8_t* xq = scratch.data();
   const internal::DotKernels& k = Kernels();

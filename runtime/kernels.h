@@ -8,8 +8,9 @@
 // different order, so results agree to float rounding (tests check that the
 // generated tokens are the same).
 //
-// For Q8_0 weights the activations are first quantised to Q8_0 blocks (as
-// llama.cpp does) and each block product is an exact integer dot product.
+// For Q8_0 weights the activations are first quantised per 32 values (as
+// llama.cpp does: scale max|x|/127 rounded to half precision, int8 values),
+// and each block product is an exact integer dot product times both scales.
 #ifndef ARCA_RUNTIME_KERNELS_H_
 #define ARCA_RUNTIME_KERNELS_H_
 
@@ -56,9 +57,15 @@ struct MatMulJob {
 void MatMul(const MatMulJob* jobs, int n_jobs, const float* x, int64_t n_tok, ThreadPool& pool,
             std::vector<uint8_t>& scratch);
 
-// Single-row dot products of the current variant, for tests: row `w` of
-// `n` elements of `type` against x (for Q8_0, xq is x quantised to Q8_0).
-float DotRow(DType type, const uint8_t* w, const float* x, const uint8_t* xq, int64_t n);
+// One dot product with the current variant: row `w` of `n` elements of
+// `type` against x (quantised first for Q8_0, as MatMul does).
+float DotRow(DType type, const uint8_t* w, const float* x, int64_t n);
+
+// Activations quantised for Q8_0 rows: n int8 values, then n/32 float
+// scales (each a half-precision value widened), so that the kernels load
+// 32 or 64 contiguous values at a time. `out` has QuantizedSize(n) bytes.
+int64_t QuantizedSize(int64_t n);
+void QuantizeActivations(const float* x, int64_t n, uint8_t* out);
 
 // y[i] += a * x[i] for i < n, with the current variant (attention's sums).
 void Axpy(float a, const float* x, float* y, int64_t n);
@@ -69,6 +76,7 @@ struct DotKernels {
   float (*f32)(const float* w, const float* x, int64_t n);
   float (*f16)(const uint8_t* w, const float* x, int64_t n);
   float (*bf16)(const uint8_t* w, const float* x, int64_t n);
+  // xq: QuantizeActivations output for n_blocks * 32 values.
   float (*q8)(const uint8_t* w, const uint8_t* xq, int64_t n_blocks);
   void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
 };

@@ -170,7 +170,7 @@ void LlamaSession::Attention(int64_t layer, int64_t n_tok) {
       float max = -INFINITY;
       for (int64_t p = 0; p <= pos; ++p) {
         const float* k = kc + kv_off + p * hd;
-        att[p] = DotRow(DType::kF32, reinterpret_cast<const uint8_t*>(k), q, nullptr, hd) * scale;
+        att[p] = DotRow(DType::kF32, reinterpret_cast<const uint8_t*>(k), q, hd) * scale;
         max = std::max(max, att[p]);
       }
       float sum = 0;
