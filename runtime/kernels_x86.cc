@@ -18,7 +18,7 @@ namespace arca::runtime::internal {
 namespace {
 
 // How far ahead of the current weight the kernels prefetch.
-constexpr int64_t kPrefetchBytes = 1024;
+constexpr int64_t kPrefetchBytes = 4096;
 
 // ---- AVX2 ----
 
@@ -113,6 +113,9 @@ ARCA_AVX512 float DotF32Avx512(const float* w, const float* x, int64_t n) {
          a3 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
+    for (int line = 0; line < 4; ++line) {
+      _mm_prefetch(reinterpret_cast<const char*>(w + i + 16 * line) + kPrefetchBytes, _MM_HINT_T0);
+    }
     a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), a0);
     a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), a1);
     a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 32), _mm512_loadu_ps(x + i + 32), a2);
@@ -130,6 +133,7 @@ ARCA_AVX512 float DotF16Avx512(const uint8_t* w, const float* x, int64_t n) {
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    _mm_prefetch(reinterpret_cast<const char*>(w + 2 * i + kPrefetchBytes), _MM_HINT_T0);
     a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * i))),
                          _mm512_loadu_ps(x + i), a0);
     a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 2 * i + 32))),
@@ -156,6 +160,7 @@ ARCA_AVX512 float DotBf16Avx512(const uint8_t* w, const float* x, int64_t n) {
   __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    _mm_prefetch(reinterpret_cast<const char*>(w + 2 * i + kPrefetchBytes), _MM_HINT_T0);
     a0 = _mm512_fmadd_ps(LoadBf16x16(w + 2 * i), _mm512_loadu_ps(x + i), a0);
     a1 = _mm512_fmadd_ps(LoadBf16x16(w + 2 * i + 32), _mm512_loadu_ps(x + i + 16), a1);
   }
