@@ -213,7 +213,7 @@ void MatMul(const MatMulJob* jobs, int n_jobs, const float* x, int64_t n_tok, Th
   if (total_rows * cols * n_tok < kMinParallelWork) {
     rows(0, total_rows, 0);
   } else {
-    pool.ParallelFor(total_rows, rows);
+    pool.ParallelFor(total_rows, rows, kTile);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <random>
 
@@ -91,6 +92,20 @@ TEST(ThreadPoolTest, CoversTheRangeOnce) {
       });
       EXPECT_EQ(hits, std::vector<int>(size_t(n), 1));
     }
+  }
+}
+
+TEST(ThreadPoolTest, ManyQuickJobsInARow) {
+  ThreadPool pool(3);
+  std::vector<int64_t> sums;
+  for (int job = 0; job < 3000; ++job) {
+    const int64_t n = 1 + job % 97;
+    std::vector<std::atomic<int>> hits(size_t(n));
+    pool.ParallelFor(n, [&](int64_t b, int64_t e, int thread) {
+      ASSERT_LT(thread, 3);
+      for (int64_t i = b; i < e; ++i) hits[size_t(i)].fetch_add(1);
+    });
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[size_t(i)].load(), 1) << "job " << job << " index " << i;
   }
 }
 

@@ -1,5 +1,7 @@
-// Persistent thread pool; see thread_pool.h.
+// Persistent thread pool with claimed chunks; see thread_pool.h.
 #include "runtime/thread_pool.h"
+
+#include <algorithm>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -14,7 +16,8 @@ inline void CpuRelax() {
 #endif
 }
 
-constexpr int kSpins = 1 << 16;  // about a millisecond of polling before sleeping
+constexpr int kSpins = 1 << 14;       // polling before a worker sleeps
+constexpr int kChunksPerThread = 8;   // enough to even out a slow thread
 
 }  // namespace
 
@@ -29,26 +32,46 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::RunShare(int index) {
-  const int64_t t = size();
-  const int64_t begin = job_n_ * index / t;
-  const int64_t end = job_n_ * (index + 1) / t;
-  if (begin < end) (*job_)(begin, end, index);
+// Ticket layout: bits 40..63 job generation (mod 2^24), bits 20..39 the
+// job's chunk count, bits 0..19 the next chunk to claim. Everything a claim
+// checks is in the one word it swaps.
+namespace {
+constexpr uint64_t kField = (uint64_t(1) << 20) - 1;
+constexpr uint64_t kGenMask = (uint64_t(1) << 24) - 1;
+}  // namespace
+
+void ThreadPool::RunChunks(uint32_t gen, int index) {
+  uint64_t t = ticket_.load(std::memory_order_acquire);
+  while ((t >> 40) == (gen & kGenMask)) {
+    const int64_t c = int64_t(t & kField);
+    if (c >= int64_t((t >> 20) & kField)) return;
+    if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;  // t reloaded
+    // The claim succeeded, so job `gen` is unfinished and its fields are current.
+    const int64_t begin = c * chunk_;
+    (*job_)(begin, std::min(job_n_, begin + chunk_), index);
+    done_.fetch_add(1, std::memory_order_acq_rel);
+    t = ticket_.load(std::memory_order_acquire);
+  }
 }
 
-void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
-  if (workers_.empty() || n <= 1) {
+void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn, int64_t grain) {
+  if (workers_.empty() || n <= grain) {
     if (n > 0) fn(0, n, 0);
     return;
   }
+  const int64_t target = int64_t(size()) * kChunksPerThread;  // far below 2^20 chunks
+  chunk_ = std::max(std::max<int64_t>(grain, 1), (n + target - 1) / target);
+  n_chunks_ = (n + chunk_ - 1) / chunk_;
   job_ = &fn;
   job_n_ = n;
-  pending_.store(int(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
+  ticket_.store(((uint64_t(gen) & kGenMask) << 40) | (uint64_t(n_chunks_) << 20), std::memory_order_release);
+  generation_.store(gen, std::memory_order_release);
   generation_.notify_all();
-  RunShare(0);
-  // Spin, then yield: on a busy machine a worker may be waiting for a core.
-  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+  RunChunks(gen, 0);
+  // Chunks claimed by other threads may still be running.
+  for (int spin = 0; done_.load(std::memory_order_acquire) != n_chunks_; ++spin) {
     if (spin < kSpins) {
       CpuRelax();
     } else {
@@ -58,9 +81,9 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
 }
 
 void ThreadPool::WorkerLoop(int index) {
-  uint64_t seen = 0;
+  uint32_t seen = 0;
   while (true) {
-    uint64_t g = generation_.load(std::memory_order_acquire);
+    uint32_t g = generation_.load(std::memory_order_acquire);
     for (int spin = 0; g == seen && spin < kSpins; ++spin) {
       CpuRelax();
       g = generation_.load(std::memory_order_acquire);
@@ -71,8 +94,7 @@ void ThreadPool::WorkerLoop(int index) {
     }
     seen = g;
     if (stop_.load()) return;
-    RunShare(index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    RunChunks(g, index);
   }
 }
 
