@@ -100,7 +100,7 @@ TEST(ThreadPoolTest, ManyQuickJobsInARow) {
   std::vector<int64_t> sums;
   for (int job = 0; job < 3000; ++job) {
     const int64_t n = 1 + job % 97;
-    std::vector<std::atomic<int>> hits(size_t(n));
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
     pool.ParallelFor(n, [&](int64_t b, int64_t e, int thread) {
       ASSERT_LT(thread, 3);
       for (int64_t i = b; i < e; ++i) hits[size_t(i)].fetch_add(1);
