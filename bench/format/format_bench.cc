@@ -268,8 +268,9 @@ int RunFormatBench(const BenchOptions& o) {
                 in1->wall, in1->process_cpu, bf.store->file_sha_mbps, YesNo(in1->wall >= 400));
   }
   if (in1 && in2) {
+    const double x = in2->wall / in1->wall;
     std::printf("| ingest scales on two cores | %.0f -> %.0f MB/s wall (x%.2f) | %s |\n", in1->wall,
-                in2->wall, in2->wall / in1->wall, YesNo(in2->wall > 1.2 * in1->wall));
+                in2->wall, x, x >= 1.6 ? "**met**" : x >= 1.1 ? "**partly** (x1.6 counted as met)" : "**missed**");
   }
   std::printf("| ratio on bf16 >= 1.45 | %.3f (zstd -1: %.3f) | %s |\n", bf.format.ratio,
               bf.format.zstd1_ratio, YesNo(bf.format.ratio >= 1.45));
