@@ -6,6 +6,10 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -132,6 +136,17 @@ size_t PlaneLength(size_t raw_len, int width, int plane) {
   return (raw_len + width - 1 - plane) / width;
 }
 
+#if defined(__SSE2__)
+// Splits 32 bytes into their 16 even and 16 odd bytes.
+inline void Deinterleave2(__m128i x0, __m128i x1, __m128i* even, __m128i* odd) {
+  const __m128i low = _mm_set1_epi16(0x00FF);
+  *even = _mm_packus_epi16(_mm_and_si128(x0, low), _mm_and_si128(x1, low));
+  *odd = _mm_packus_epi16(_mm_srli_epi16(x0, 8), _mm_srli_epi16(x1, 8));
+}
+inline __m128i Load(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+inline void Store(uint8_t* p, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+#endif
+
 void SplitPlanes(ByteView raw, int width, uint8_t* planes) {
   const size_t n = raw.size();
   uint8_t* dst[4];
@@ -141,13 +156,34 @@ void SplitPlanes(ByteView raw, int width, uint8_t* planes) {
     off += PlaneLength(n, width, p);
   }
   const uint8_t* s = raw.data();
-  size_t i = 0;
+  size_t i = 0;  // input position; always a multiple of width in the loops
   if (width == 2) {
+#if defined(__SSE2__)
+    for (; i + 32 <= n; i += 32) {
+      __m128i e, o;
+      Deinterleave2(Load(s + i), Load(s + i + 16), &e, &o);
+      Store(dst[0] + i / 2, e);
+      Store(dst[1] + i / 2, o);
+    }
+#endif
     for (; i + 2 <= n; i += 2) {
       dst[0][i / 2] = s[i];
       dst[1][i / 2] = s[i + 1];
     }
   } else {
+#if defined(__SSE2__)
+    for (; i + 64 <= n; i += 64) {
+      __m128i e0, o0, e1, o1, p0, p2, p1, p3;
+      Deinterleave2(Load(s + i), Load(s + i + 16), &e0, &o0);       // bytes 0,2 | 1,3 of 8 values
+      Deinterleave2(Load(s + i + 32), Load(s + i + 48), &e1, &o1);  // the next 8 values
+      Deinterleave2(e0, e1, &p0, &p2);
+      Deinterleave2(o0, o1, &p1, &p3);
+      Store(dst[0] + i / 4, p0);
+      Store(dst[1] + i / 4, p1);
+      Store(dst[2] + i / 4, p2);
+      Store(dst[3] + i / 4, p3);
+    }
+#endif
     for (; i + 4 <= n; i += 4) {
       dst[0][i / 4] = s[i];
       dst[1][i / 4] = s[i + 1];
@@ -165,13 +201,32 @@ void JoinPlanes(const uint8_t* planes, int width, uint8_t* out, size_t n) {
     src[p] = planes + off;
     off += PlaneLength(n, width, p);
   }
-  size_t i = 0;
+  size_t i = 0;  // output position
   if (width == 2) {
+#if defined(__SSE2__)
+    for (; i + 32 <= n; i += 32) {
+      __m128i a = Load(src[0] + i / 2), b = Load(src[1] + i / 2);
+      Store(out + i, _mm_unpacklo_epi8(a, b));
+      Store(out + i + 16, _mm_unpackhi_epi8(a, b));
+    }
+#endif
     for (; i + 2 <= n; i += 2) {
       out[i] = src[0][i / 2];
       out[i + 1] = src[1][i / 2];
     }
   } else {
+#if defined(__SSE2__)
+    for (; i + 64 <= n; i += 64) {
+      size_t k = i / 4;
+      __m128i a = Load(src[0] + k), b = Load(src[1] + k), c = Load(src[2] + k), d = Load(src[3] + k);
+      __m128i ab_lo = _mm_unpacklo_epi8(a, b), ab_hi = _mm_unpackhi_epi8(a, b);
+      __m128i cd_lo = _mm_unpacklo_epi8(c, d), cd_hi = _mm_unpackhi_epi8(c, d);
+      Store(out + i, _mm_unpacklo_epi16(ab_lo, cd_lo));
+      Store(out + i + 16, _mm_unpackhi_epi16(ab_lo, cd_lo));
+      Store(out + i + 32, _mm_unpacklo_epi16(ab_hi, cd_hi));
+      Store(out + i + 48, _mm_unpackhi_epi16(ab_hi, cd_hi));
+    }
+#endif
     for (; i + 4 <= n; i += 4) {
       out[i] = src[0][i / 4];
       out[i + 1] = src[1][i / 4];

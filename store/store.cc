@@ -130,7 +130,13 @@ struct Run {
   uint64_t raw_bytes = 0;
 };
 
-Result<std::string> ReadRun(const Store& store, const Run& run) {
+// Decoded bytes of a run. Not zero-initialised: every byte is written.
+struct RunData {
+  std::unique_ptr<uint8_t[]> bytes;
+  size_t size = 0;
+};
+
+Result<RunData> ReadRun(const Store& store, const Run& run) {
   const PackEntry& first = run.entries.front();
   const PackEntry& last = run.entries.back();
   uint64_t len = last.offset + last.stored_len - first.offset;
@@ -140,7 +146,7 @@ Result<std::string> ReadRun(const Store& store, const Run& run) {
   stored.resize(len);
   ARCA_RETURN_IF_ERROR(PreadAll(fd.get(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(stored.data()), len),
                                 first.offset, path));
-  std::string raw(run.raw_bytes, '\0');
+  RunData raw{std::unique_ptr<uint8_t[]>(new uint8_t[run.raw_bytes]), run.raw_bytes};
   std::vector<ByteView> views;
   views.reserve(run.entries.size());
   uint64_t out = 0;
@@ -150,7 +156,7 @@ Result<std::string> ReadRun(const Store& store, const Run& run) {
       return DataLossError("chunk " + e.digest.ToString() + " in pack " + run.pack.ToString() +
                            ": stored bytes are corrupt (CRC-32C mismatch)");
     }
-    uint8_t* dst = reinterpret_cast<uint8_t*>(raw.data()) + out;
+    uint8_t* dst = raw.bytes.get() + out;
     Status st = format::DecodeChunk(e.codec, s, dst, e.raw_len);
     if (!st.ok()) return DataLossError("chunk " + e.digest.ToString() + ": " + std::string(st.message()));
     views.emplace_back(dst, e.raw_len);
@@ -204,7 +210,7 @@ Status Store::ReadChunks(const std::vector<ChunkRef>& chunks, int threads,
     }
   }
   ThreadPool pool(threads > 1 ? threads : 0);
-  std::deque<std::future<Result<std::string>>> inflight;
+  std::deque<std::future<Result<RunData>>> inflight;
   const size_t window = size_t(std::max(1, 2 * threads));
   size_t next = 0;
   Status status;
@@ -213,9 +219,9 @@ Status Store::ReadChunks(const std::vector<ChunkRef>& chunks, int threads,
       const Run* run = &runs[next++];
       inflight.push_back(pool.Submit([this, run] { return ReadRun(*this, *run); }));
     }
-    Result<std::string> data = inflight.front().get();
+    Result<RunData> data = inflight.front().get();
     inflight.pop_front();
-    status = data.ok() ? sink(AsBytes(*data)) : data.status();
+    status = data.ok() ? sink(ByteView(data->bytes.get(), data->size)) : data.status();
   }
   for (auto& f : inflight) f.wait();
   return status;
