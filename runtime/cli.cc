@@ -50,7 +50,7 @@ Status Run(const RunOptions& o, std::ostream& out, std::ostream& err) {
       << threads << " thread(s), kernels " << IsaName(CurrentIsa()) << "\n";
 
   ThreadPool pool(threads);
-  LlamaSession session(model, int64_t(prompt.size()) + n_gen, pool);
+  LlamaSession session(model, int64_t(prompt.size()) + n_gen, pool, o.kv_f16 ? DType::kF16 : DType::kF32);
   Sampler sampler(SamplerOptions{o.temperature, o.top_k, o.top_p, o.seed});
 
   out << o.prompt << std::flush;

@@ -20,6 +20,8 @@ struct RunOptions {
   float top_p = 1.0f;        // --top-p: 1 = no limit
   uint64_t seed = 0;         // --seed: for sampled decoding
   int threads = 0;           // --threads: 0 = one per core
+  bool kv_f16 = false;       // --kv-f16: half-precision KV cache (faster at long
+                             // contexts; logits move by ~1e-2, as in llama.cpp)
 };
 
 // Loads opts.file, says on `err` that the file is unverified (no signature

@@ -45,9 +45,13 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void AxpyF16(float a, const uint8_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * HalfToFloat(GetLE16(x + 2 * i));
+}
+
 }  // namespace
 
-const DotKernels kPortableKernels = {DotF32, DotF16, DotBf16, DotQ8, Axpy};
+const DotKernels kPortableKernels = {DotF32, DotF16, DotBf16, DotQ8, Axpy, AxpyF16};
 
 }  // namespace internal
 
@@ -142,6 +146,7 @@ bool ParseIsa(std::string_view name, Isa* isa) {
 }
 
 void Axpy(float a, const float* x, float* y, int64_t n) { Kernels().axpy(a, x, y, n); }
+void AxpyF16(float a, const uint8_t* x, float* y, int64_t n) { Kernels().axpy_f16(a, x, y, n); }
 
 float DotRow(DType type, const uint8_t* w, const float* x, int64_t n) {
   std::vector<uint8_t> xq;

@@ -67,8 +67,10 @@ float DotRow(DType type, const uint8_t* w, const float* x, int64_t n);
 int64_t QuantizedSize(int64_t n);
 void QuantizeActivations(const float* x, int64_t n, uint8_t* out);
 
-// y[i] += a * x[i] for i < n, with the current variant (attention's sums).
+// y[i] += a * x[i] for i < n, with the current variant (attention's sums);
+// x is float32 or, for AxpyF16, IEEE half.
 void Axpy(float a, const float* x, float* y, int64_t n);
+void AxpyF16(float a, const uint8_t* x, float* y, int64_t n);
 
 namespace internal {
 // Per-variant kernels (portable in kernels.cc, x86 ones in kernels_x86.cc).
@@ -79,6 +81,7 @@ struct DotKernels {
   // xq: QuantizeActivations output for n_blocks * 32 values.
   float (*q8)(const uint8_t* w, const uint8_t* xq, int64_t n_blocks);
   void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
+  void (*axpy_f16)(float a, const uint8_t* x, float* y, int64_t n);
 };
 extern const DotKernels kPortableKernels;
 extern const DotKernels kAvx2Kernels;

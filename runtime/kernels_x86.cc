@@ -106,6 +106,13 @@ ARCA_AVX2 void AxpyAvx2(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+ARCA_AVX2 void AxpyF16Avx2(float a, const uint8_t* x, float* y, int64_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, LoadF16x8(x + 2 * i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * H2F(GetLE16(x + 2 * i));
+}
+
 // ---- AVX-512 ----
 
 ARCA_AVX512 float DotF32Avx512(const float* w, const float* x, int64_t n) {
@@ -215,8 +222,8 @@ ARCA_AVX512 float DotQ8Avx512(const uint8_t* w, const uint8_t* xq, int64_t n_blo
 
 }  // namespace
 
-const DotKernels kAvx2Kernels = {DotF32Avx2, DotF16Avx2, DotBf16Avx2, DotQ8Avx2, AxpyAvx2};
-const DotKernels kAvx512Kernels = {DotF32Avx512, DotF16Avx512, DotBf16Avx512, DotQ8Avx512, AxpyAvx2};
+const DotKernels kAvx2Kernels = {DotF32Avx2, DotF16Avx2, DotBf16Avx2, DotQ8Avx2, AxpyAvx2, AxpyF16Avx2};
+const DotKernels kAvx512Kernels = {DotF32Avx512, DotF16Avx512, DotBf16Avx512, DotQ8Avx512, AxpyAvx2, AxpyF16Avx2};
 
 }  // namespace arca::runtime::internal
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 namespace arca::runtime {
@@ -133,12 +134,16 @@ uint64_t LlamaModel::WeightBytesPerToken() const {
   return n;
 }
 
-LlamaSession::LlamaSession(const LlamaModel& model, int64_t max_context, ThreadPool& pool)
-    : m_(model), pool_(pool), max_context_(std::clamp<int64_t>(max_context, 1, model.config().context_length)) {
+LlamaSession::LlamaSession(const LlamaModel& model, int64_t max_context, ThreadPool& pool, DType kv_type)
+    : m_(model),
+      pool_(pool),
+      max_context_(std::clamp<int64_t>(max_context, 1, model.config().context_length)),
+      kv_type_(kv_type == DType::kF16 ? DType::kF16 : DType::kF32),
+      kv_elem_(kv_type_ == DType::kF16 ? 2 : 4) {
   const LlamaConfig& c = m_.config();
-  const size_t cache = size_t(c.n_layers * max_context_ * c.kv_dim());
-  key_cache_.assign(cache, 0.0f);
-  value_cache_.assign(cache, 0.0f);
+  const size_t cache = size_t(c.n_layers * max_context_ * c.kv_dim()) * kv_elem_;
+  key_cache_.assign(cache, 0);
+  value_cache_.assign(cache, 0);
   // RoPE tables: pair i of a head turns by pos * base^(-2i / rope_dims).
   const int64_t half = c.rope_dims / 2;
   rope_cos_.resize(size_t(max_context_ * half));
@@ -154,11 +159,20 @@ LlamaSession::LlamaSession(const LlamaModel& model, int64_t max_context, ThreadP
   logits_.resize(size_t(c.vocab_size));
 }
 
+void LlamaSession::StoreKv(const float* x, int64_t n, uint8_t* out) const {
+  if (kv_type_ == DType::kF16) {
+    for (int64_t i = 0; i < n; ++i) PutLE16(out + 2 * i, FloatToHalf(x[i]));
+  } else {
+    std::memcpy(out, x, size_t(n) * 4);
+  }
+}
+
 void LlamaSession::Attention(int64_t layer, int64_t n_tok) {
   const LlamaConfig& c = m_.config();
   const int64_t hd = c.head_dim, kv_dim = c.kv_dim(), group = c.n_heads / c.n_kv_heads;
-  const float* kc = key_cache_.data() + layer * max_context_ * kv_dim;  // [kv_head][position][head_dim]
-  const float* vc = value_cache_.data() + layer * max_context_ * kv_dim;
+  const size_t elem = kv_elem_;
+  const uint8_t* kc = key_cache_.data() + size_t(layer * max_context_ * kv_dim) * elem;  // [kv_head][position][head_dim]
+  const uint8_t* vc = value_cache_.data() + size_t(layer * max_context_ * kv_dim) * elem;
   const float scale = 1.0f / std::sqrt(float(hd));
   const std::function<void(int64_t, int64_t, int)> heads = [&](int64_t begin, int64_t end, int thread) {
     float* att = att_.data() + thread * max_context_;
@@ -169,8 +183,7 @@ void LlamaSession::Attention(int64_t layer, int64_t n_tok) {
       const int64_t kv_off = (h / group) * max_context_ * hd;  // this head's keys, position 0
       float max = -INFINITY;
       for (int64_t p = 0; p <= pos; ++p) {
-        const float* k = kc + kv_off + p * hd;
-        att[p] = DotRow(DType::kF32, reinterpret_cast<const uint8_t*>(k), q, hd) * scale;
+        att[p] = DotRow(kv_type_, kc + size_t(kv_off + p * hd) * elem, q, hd) * scale;
         max = std::max(max, att[p]);
       }
       float sum = 0;
@@ -182,8 +195,12 @@ void LlamaSession::Attention(int64_t layer, int64_t n_tok) {
       std::fill(out, out + hd, 0.0f);
       for (int64_t p = 0; p <= pos; ++p) {
         const float a = att[p] / sum;
-        const float* v = vc + kv_off + p * hd;
-        Axpy(a, v, out, hd);
+        const uint8_t* v = vc + size_t(kv_off + p * hd) * elem;
+        if (kv_type_ == DType::kF16) {
+          AxpyF16(a, v, out, hd);
+        } else {
+          Axpy(a, reinterpret_cast<const float*>(v), out, hd);
+        }
       }
     }
   };
@@ -250,9 +267,9 @@ Result<std::span<const float>> LlamaSession::Forward(std::span<const int32_t> to
       // Cache layout [layer][kv_head][position][head_dim]: one head's keys are
       // contiguous, so attention streams through them.
       for (int64_t h = 0; h < c.n_kv_heads; ++h) {
-        const size_t at = size_t(((l * c.n_kv_heads + h) * max_context_ + pos) * c.head_dim);
-        std::copy_n(&k_[t * kv_dim + h * c.head_dim], c.head_dim, &key_cache_[at]);
-        std::copy_n(&v_[t * kv_dim + h * c.head_dim], c.head_dim, &value_cache_[at]);
+        const size_t at = size_t(((l * c.n_kv_heads + h) * max_context_ + pos) * c.head_dim) * kv_elem_;
+        StoreKv(&k_[t * kv_dim + h * c.head_dim], c.head_dim, &key_cache_[at]);
+        StoreKv(&v_[t * kv_dim + h * c.head_dim], c.head_dim, &value_cache_[at]);
       }
     }
     Attention(l, n);

@@ -83,7 +83,9 @@ class LlamaModel {
 class LlamaSession {
  public:
   // `max_context` caps the cache (clamped to the model's context_length).
-  LlamaSession(const LlamaModel& model, int64_t max_context, ThreadPool& pool);
+  // `kv_type` is the cache's element type: kF32 (exact; the default) or kF16
+  // (half the memory and the reads per token, as llama.cpp keeps it).
+  LlamaSession(const LlamaModel& model, int64_t max_context, ThreadPool& pool, DType kv_type = DType::kF32);
 
   // Runs `tokens` at positions pos()..pos()+n-1 and returns the logits
   // (vocab_size floats) that follow the last one; they stay valid until the
@@ -95,13 +97,16 @@ class LlamaSession {
 
  private:
   void Attention(int64_t layer, int64_t n_tok);
+  void StoreKv(const float* x, int64_t n, uint8_t* out) const;  // one head's keys or values
 
   const LlamaModel& m_;
   ThreadPool& pool_;
   int64_t max_context_;
   int64_t pos_ = 0;
-  std::vector<float> key_cache_;    // [layer][kv_head][position][head_dim]
-  std::vector<float> value_cache_;  // [layer][kv_head][position][head_dim]
+  DType kv_type_;
+  size_t kv_elem_;                    // bytes per cached value: 4 or 2
+  std::vector<uint8_t> key_cache_;    // [layer][kv_head][position][head_dim] of kv_type_
+  std::vector<uint8_t> value_cache_;  // same layout
   std::vector<float> rope_cos_, rope_sin_;  // [position][rope_dims/2]
   // Work buffers for a batch of n tokens, each [n][...].
   std::vector<float> x_, xb_, xb2_, q_, k_, v_, hb_, hb2_, att_, logits_;

@@ -28,7 +28,7 @@ struct Greedy {
 };
 
 // Greedy decoding of `n` tokens after the prompt, one token per step.
-Greedy Decode(const std::string& path, int n, int threads) {
+Greedy Decode(const std::string& path, int n, int threads, DType kv_type = DType::kF32) {
   Greedy out;
   Result<MappedGguf> file = MappedGguf::Open(path);
   EXPECT_OK(file);
@@ -37,7 +37,7 @@ Greedy Decode(const std::string& path, int n, int threads) {
   EXPECT_OK(model);
   if (!model.ok()) return out;
   ThreadPool pool(threads);
-  LlamaSession session(*model, 128, pool);
+  LlamaSession session(*model, 128, pool, kv_type);
   Result<std::span<const float>> logits = session.Forward(kPromptIds);
   for (int i = 0; i < n && logits.ok(); ++i) {
     const int32_t next = Sampler::Argmax(*logits);
@@ -67,6 +67,11 @@ TEST_P(ReferenceTest, SameIdsWithEveryKernelAndTwoThreads) {
   ASSERT_TRUE(SetIsa(saved));
 }
 
+TEST_P(ReferenceTest, SameIdsWithAHalfPrecisionKvCache) {
+  ARCA_SKIP_WITHOUT_MODEL(path, GetParam());
+  EXPECT_EQ(Decode(path, 64, 2, DType::kF16).ids, kReferenceIds);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stories260K, ReferenceTest,
                          ::testing::Values("stories260K.gguf", "stories260K-f16.gguf",
                                            "stories260K-q8_0-mix.gguf"));
@@ -76,6 +81,12 @@ TEST(LlamaTest, F32TopLogitsMatchTheReference) {
   const Greedy g = Decode(path, 8, 1);
   ASSERT_EQ(g.top_logits.size(), 8u);
   for (int i = 0; i < 8; ++i) EXPECT_NEAR(g.top_logits[size_t(i)], kReferenceTopLogits[i], 1e-3) << "step " << i;
+  // A half-precision cache rounds keys and values: close, not exact.
+  const Greedy h = Decode(path, 8, 1, DType::kF16);
+  ASSERT_EQ(h.top_logits.size(), 8u);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_NEAR(h.top_logits[size_t(i)], kReferenceTopLogits[i], 1e-2) << "step " << i;  // seen: 4e-3
+  }
 }
 
 TEST(LlamaTest, ReadsTheArchitecture) {

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.add_option("--top-p", o.top_p, "sample within the top-p probability mass")->capture_default_str();
   app.add_option("--seed", o.seed, "random seed for sampling")->capture_default_str();
   app.add_option("--threads", o.threads, "threads; 0 = one per core")->capture_default_str();
+  app.add_flag("--kv-f16", o.kv_f16, "keep the KV cache in half precision");
   CLI11_PARSE(app, argc, argv);
   return arca::runtime::RunGgufCommand(o, std::cout, std::cerr);
 }

@@ -121,6 +121,8 @@ int main(int argc, char** argv) {
   app.add_option("--runs", runs, "runs per cell (median)")->capture_default_str();
   app.add_option("--prompt", prompt_len, "prompt tokens")->capture_default_str();
   app.add_option("--gen", gen_len, "generated tokens")->capture_default_str();
+  std::string kv = "f32";
+  app.add_option("--kv", kv, "KV cache type: f32 | f16")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   std::filesystem::create_directories(dir);
 
@@ -174,7 +176,7 @@ int main(int argc, char** argv) {
           }
         }
         for (int r = 0; r < runs; ++r) {
-          LlamaSession session(*m, prompt_len + gen_len, pool);
+          LlamaSession session(*m, prompt_len + gen_len, pool, kv == "f16" ? DType::kF16 : DType::kF32);
           Clock::time_point t0 = Clock::now();
           arca::Result<std::span<const float>> logits = session.Forward(prompt);
           const double tp = Since(t0);
@@ -193,11 +195,12 @@ int main(int argc, char** argv) {
           prompt_tps.push_back(prompt_len / tp);
           gen_tps.push_back(gen_len / tg);
         }
-        // The KV cache (float32) read per generated token, at the mean position.
+        // The KV cache read per generated token, at the mean position.
         const LlamaConfig& c = m->config();
-        const double kv = 2.0 * double(c.n_layers * c.kv_dim()) * 4 * (prompt_len + gen_len / 2.0);
+        const double kv_bytes = 2.0 * double(c.n_layers * c.kv_dim()) * (kv == "f16" ? 2 : 4) *
+                                (prompt_len + gen_len / 2.0);
         Row row{model, type, double(bytes) / (1 << 20), threads, Median(prompt_tps), Median(gen_tps),
-                bandwidth[ti] / double(bytes), bandwidth[ti] / (double(bytes) + kv), Median(cpu_share)};
+                bandwidth[ti] / double(bytes), bandwidth[ti] / (double(bytes) + kv_bytes), Median(cpu_share)};
         std::fprintf(stderr, "%s %s %d thread(s): prompt %.1f tok/s, generation %.1f tok/s (%.0f%% of bound)\n",
                      model.c_str(), type.c_str(), threads, row.prompt_tps, row.gen_tps,
                      100 * row.gen_tps / row.bound_tps);
@@ -211,8 +214,8 @@ int main(int argc, char** argv) {
     std::printf(" %d thread(s) %.2f GB/s%s", thread_counts[ti], bandwidth[ti] / 1e9,
                 ti + 1 < thread_counts.size() ? "," : "\n");
   }
-  std::printf("Kernels: %s; prompt %d tokens, generation %d tokens; median of %d runs.\n\n",
-              std::string(IsaName(CurrentIsa())).c_str(), prompt_len, gen_len, runs);
+  std::printf("Kernels: %s; KV cache %s; prompt %d tokens, generation %d tokens; median of %d runs.\n\n",
+              std::string(IsaName(CurrentIsa())).c_str(), kv.c_str(), prompt_len, gen_len, runs);
   std::printf("| model | type | weights read per token (MiB) | threads | prompt tok/s | generation tok/s | "
               "weights bound tok/s | generation / weights bound | generation / (weights + KV) bound | CPU share |\n");
   std::printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
