@@ -41,6 +41,12 @@ void MakeModelDir(const std::string& dir) {
   ASSERT_OK(WriteFileAtomic(dir + "/empty", ""));
 }
 
+BuildOptions Threads(int n) {
+  BuildOptions o;
+  o.threads = n;
+  return o;
+}
+
 Metadata Meta() {
   Metadata m;
   m.name = "test/model";
@@ -52,7 +58,7 @@ TEST(BuilderTest, BuildsDeterministicallyAndDedups) {
   testing::TempDir dir;
   MakeModelDir(dir.path());
   MemorySink a;
-  auto b1 = BuildBundle(dir.path(), Meta(), {1}, a.sink());
+  auto b1 = BuildBundle(dir.path(), Meta(), Threads(1), a.sink());
   ASSERT_OK(b1);
   ASSERT_EQ(b1->manifest.files.size(), 5u);
   EXPECT_EQ(b1->manifest.files[0].path, "LICENSE");
@@ -67,12 +73,12 @@ TEST(BuilderTest, BuildsDeterministicallyAndDedups) {
 
   // Same directory, more threads, a fresh sink: same digest, same manifest.
   MemorySink b;
-  auto b2 = BuildBundle(dir.path(), Meta(), {2}, b.sink());
+  auto b2 = BuildBundle(dir.path(), Meta(), Threads(2), b.sink());
   ASSERT_OK(b2);
   EXPECT_EQ(b2->digest, b1->digest);
   EXPECT_EQ(b2->manifest_bytes, b1->manifest_bytes);
   // Rebuilding into the same sink adds nothing.
-  auto b3 = BuildBundle(dir.path(), Meta(), {2}, a.sink());
+  auto b3 = BuildBundle(dir.path(), Meta(), Threads(2), a.sink());
   ASSERT_OK(b3);
   EXPECT_EQ(b3->stats.new_chunks, 0u);
   EXPECT_EQ(b3->digest, b1->digest);
@@ -97,9 +103,9 @@ TEST(BuilderTest, MetadataChangesTheDigest) {
   MakeModelDir(dir.path());
   MemorySink s;
   Metadata m = Meta();
-  auto b1 = BuildBundle(dir.path(), m, {1}, s.sink());
+  auto b1 = BuildBundle(dir.path(), m, Threads(1), s.sink());
   m.provenance.revision = "v2";
-  auto b2 = BuildBundle(dir.path(), m, {1}, s.sink());
+  auto b2 = BuildBundle(dir.path(), m, Threads(1), s.sink());
   ASSERT_OK(b1);
   ASSERT_OK(b2);
   EXPECT_NE(b1->digest, b2->digest);
@@ -111,11 +117,11 @@ TEST(BuilderTest, RefusesSymlinksAndSkipsArcaFolder) {
   std::filesystem::create_directories(dir / ".arca");
   ASSERT_OK(WriteFileAtomic(dir / ".arca/manifest.json", "{}"));
   MemorySink s;
-  auto b = BuildBundle(dir.path(), Meta(), {1}, s.sink());
+  auto b = BuildBundle(dir.path(), Meta(), Threads(1), s.sink());
   ASSERT_OK(b);
   for (const auto& f : b->manifest.files) EXPECT_NE(f.path.substr(0, 5), ".arca");
   std::filesystem::create_symlink("/etc/passwd", dir / "passwd");
-  auto bad = BuildBundle(dir.path(), Meta(), {1}, s.sink());
+  auto bad = BuildBundle(dir.path(), Meta(), Threads(1), s.sink());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("symbolic link"), std::string_view::npos);
 }
@@ -126,8 +132,8 @@ TEST(BuilderTest, LicenseFileMustExist) {
   MemorySink s;
   Metadata m = Meta();
   m.license.file = "COPYING";
-  EXPECT_FALSE(BuildBundle(dir.path(), m, {1}, s.sink()).ok());
-  EXPECT_FALSE(BuildBundle(dir / "missing", Meta(), {1}, s.sink()).ok());
+  EXPECT_FALSE(BuildBundle(dir.path(), m, Threads(1), s.sink()).ok());
+  EXPECT_FALSE(BuildBundle(dir / "missing", Meta(), Threads(1), s.sink()).ok());
 }
 
 }  // namespace

@@ -62,7 +62,9 @@ TEST(ChunkerTest, FastMatchesReferenceOnManyInputs) {
     EXPECT_EQ(std::accumulate(fast.begin(), fast.end(), uint64_t(0)), in.size());
     for (size_t i = 0; i < fast.size(); ++i) {
       EXPECT_LE(fast[i], kMaxChunk);
-      if (i + 1 < fast.size()) EXPECT_GE(fast[i], kMinChunk);
+      if (i + 1 < fast.size()) {
+        EXPECT_GE(fast[i], kMinChunk);
+      }
     }
   }
 }
