@@ -98,7 +98,7 @@ Row Blob(const std::string& dir, const std::vector<std::string>& chunks) {
   std::vector<std::string> keys;
   rocksdb::WriteBatch batch;
   for (size_t i = 0; i < chunks.size(); ++i) {
-    char key[16];
+    char key[32];
     std::snprintf(key, sizeof key, "c%08zu", i);  // in pack order, as a pack would keep them
     keys.push_back(key);
     batch.Put(key, chunks[i]);
