@@ -49,9 +49,18 @@ void AxpyF16(float a, const uint8_t* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * HalfToFloat(GetLE16(x + 2 * i));
 }
 
+void WsumF32(const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out) {
+  std::fill(out, out + n, 0.0f);
+  for (int64_t r = 0; r < n_rows; ++r) Axpy(a[r], reinterpret_cast<const float*>(rows) + r * n, out, n);
+}
+void WsumF16(const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out) {
+  std::fill(out, out + n, 0.0f);
+  for (int64_t r = 0; r < n_rows; ++r) AxpyF16(a[r], rows + r * n * 2, out, n);
+}
+
 }  // namespace
 
-const DotKernels kPortableKernels = {DotF32, DotF16, DotBf16, DotQ8, Axpy, AxpyF16};
+const DotKernels kPortableKernels = {DotF32, DotF16, DotBf16, DotQ8, Axpy, AxpyF16, WsumF32, WsumF16};
 
 }  // namespace internal
 
@@ -147,6 +156,23 @@ bool ParseIsa(std::string_view name, Isa* isa) {
 
 void Axpy(float a, const float* x, float* y, int64_t n) { Kernels().axpy(a, x, y, n); }
 void AxpyF16(float a, const uint8_t* x, float* y, int64_t n) { Kernels().axpy_f16(a, x, y, n); }
+
+void DotRows(DType t, const uint8_t* rows, int64_t n_rows, const float* x, int64_t n, float* out) {
+  const internal::DotKernels& k = Kernels();
+  if (t == DType::kF16) {
+    for (int64_t r = 0; r < n_rows; ++r) out[r] = k.f16(rows + r * n * 2, x, n);
+  } else {
+    for (int64_t r = 0; r < n_rows; ++r) out[r] = k.f32(reinterpret_cast<const float*>(rows) + r * n, x, n);
+  }
+}
+
+void WeightedSum(DType t, const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out) {
+  if (t == DType::kF16) {
+    Kernels().wsum_f16(a, rows, n_rows, n, out);
+  } else {
+    Kernels().wsum_f32(a, rows, n_rows, n, out);
+  }
+}
 
 float DotRow(DType type, const uint8_t* w, const float* x, int64_t n) {
   std::vector<uint8_t> xq;

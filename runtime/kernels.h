@@ -67,6 +67,12 @@ float DotRow(DType type, const uint8_t* w, const float* x, int64_t n);
 int64_t QuantizedSize(int64_t n);
 void QuantizeActivations(const float* x, int64_t n, uint8_t* out);
 
+// Attention's two loops over cached positions, with the current variant.
+// `rows` holds n_rows rows of n values of type t (F32 or F16), back to back.
+// DotRows: out[r] = dot(row r, x). WeightedSum: out[i] = sum_r a[r] * row r[i].
+void DotRows(DType t, const uint8_t* rows, int64_t n_rows, const float* x, int64_t n, float* out);
+void WeightedSum(DType t, const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out);
+
 // y[i] += a * x[i] for i < n, with the current variant (attention's sums);
 // x is float32 or, for AxpyF16, IEEE half.
 void Axpy(float a, const float* x, float* y, int64_t n);
@@ -82,6 +88,9 @@ struct DotKernels {
   float (*q8)(const uint8_t* w, const uint8_t* xq, int64_t n_blocks);
   void (*axpy)(float a, const float* x, float* y, int64_t n);  // y += a * x
   void (*axpy_f16)(float a, const uint8_t* x, float* y, int64_t n);
+  // out[i] = sum_r a[r] * row r[i]; rows of n floats (f32) or halves (f16).
+  void (*wsum_f32)(const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out);
+  void (*wsum_f16)(const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out);
 };
 extern const DotKernels kPortableKernels;
 extern const DotKernels kAvx2Kernels;

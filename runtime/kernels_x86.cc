@@ -220,10 +220,58 @@ ARCA_AVX512 float DotQ8Avx512(const uint8_t* w, const uint8_t* xq, int64_t n_blo
   return s;
 }
 
+// Weighted sums of rows, 32 columns at a time in registers, rows inner: each
+// output is written once instead of once per row.
+template <bool kHalf>
+ARCA_AVX512 inline void WsumAvx512(const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out) {
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+      __m512 v0, v1;
+      if constexpr (kHalf) {
+        const uint8_t* row = rows + (r * n + i) * 2;
+        v0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row)));
+        v1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 32)));
+      } else {
+        const float* row = reinterpret_cast<const float*>(rows) + r * n + i;
+        v0 = _mm512_loadu_ps(row);
+        v1 = _mm512_loadu_ps(row + 16);
+      }
+      s0 = _mm512_fmadd_ps(ar, v0, s0);
+      s1 = _mm512_fmadd_ps(ar, v1, s1);
+    }
+    _mm512_storeu_ps(out + i, s0);
+    _mm512_storeu_ps(out + i + 16, s1);
+  }
+  for (; i < n; ++i) {  // columns past the last multiple of 32
+    float s = 0;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      s += a[r] * (kHalf ? H2F(GetLE16(rows + (r * n + i) * 2)) : reinterpret_cast<const float*>(rows)[r * n + i]);
+    }
+    out[i] = s;
+  }
+}
+ARCA_AVX512 void WsumF32Avx512(const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out) {
+  WsumAvx512<false>(a, rows, n_rows, n, out);
+}
+ARCA_AVX512 void WsumF16Avx512(const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out) {
+  WsumAvx512<true>(a, rows, n_rows, n, out);
+}
+ARCA_AVX2 void WsumF32Avx2(const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = 0.0f;
+  for (int64_t r = 0; r < n_rows; ++r) AxpyAvx2(a[r], reinterpret_cast<const float*>(rows) + r * n, out, n);
+}
+ARCA_AVX2 void WsumF16Avx2(const float* a, const uint8_t* rows, int64_t n_rows, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = 0.0f;
+  for (int64_t r = 0; r < n_rows; ++r) AxpyF16Avx2(a[r], rows + r * n * 2, out, n);
+}
+
 }  // namespace
 
-const DotKernels kAvx2Kernels = {DotF32Avx2, DotF16Avx2, DotBf16Avx2, DotQ8Avx2, AxpyAvx2, AxpyF16Avx2};
-const DotKernels kAvx512Kernels = {DotF32Avx512, DotF16Avx512, DotBf16Avx512, DotQ8Avx512, AxpyAvx2, AxpyF16Avx2};
+const DotKernels kAvx2Kernels = {DotF32Avx2, DotF16Avx2, DotBf16Avx2, DotQ8Avx2, AxpyAvx2, AxpyF16Avx2, WsumF32Avx2, WsumF16Avx2};
+const DotKernels kAvx512Kernels = {DotF32Avx512, DotF16Avx512, DotBf16Avx512, DotQ8Avx512, AxpyAvx2, AxpyF16Avx2, WsumF32Avx512, WsumF16Avx512};
 
 }  // namespace arca::runtime::internal
 

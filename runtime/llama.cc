@@ -181,9 +181,11 @@ void LlamaSession::Attention(int64_t layer, int64_t n_tok) {
       const int64_t pos = pos_ + t;  // attends to positions 0..pos
       const float* q = q_.data() + t * c.dim + h * hd;
       const int64_t kv_off = (h / group) * max_context_ * hd;  // this head's keys, position 0
+      const uint8_t* keys = kc + size_t(kv_off) * elem;  // positions 0..pos of this kv head
+      DotRows(kv_type_, keys, pos + 1, q, hd, att);
       float max = -INFINITY;
       for (int64_t p = 0; p <= pos; ++p) {
-        att[p] = DotRow(kv_type_, kc + size_t(kv_off + p * hd) * elem, q, hd) * scale;
+        att[p] *= scale;
         max = std::max(max, att[p]);
       }
       float sum = 0;
@@ -191,17 +193,9 @@ void LlamaSession::Attention(int64_t layer, int64_t n_tok) {
         att[p] = std::exp(att[p] - max);
         sum += att[p];
       }
-      float* out = xb2_.data() + t * c.dim + h * hd;
-      std::fill(out, out + hd, 0.0f);
-      for (int64_t p = 0; p <= pos; ++p) {
-        const float a = att[p] / sum;
-        const uint8_t* v = vc + size_t(kv_off + p * hd) * elem;
-        if (kv_type_ == DType::kF16) {
-          AxpyF16(a, v, out, hd);
-        } else {
-          Axpy(a, reinterpret_cast<const float*>(v), out, hd);
-        }
-      }
+      const float inv = 1.0f / sum;
+      for (int64_t p = 0; p <= pos; ++p) att[p] *= inv;
+      WeightedSum(kv_type_, att, vc + size_t(kv_off) * elem, pos + 1, hd, xb2_.data() + t * c.dim + h * hd);
     }
   };
   // As in MatMul: little work runs inline rather than waking the pool.
