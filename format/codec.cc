@@ -194,13 +194,8 @@ void SplitPlanes(ByteView raw, int width, uint8_t* planes) {
   for (; i < n; ++i) dst[i % width][i / width] = s[i];
 }
 
-void JoinPlanes(const uint8_t* planes, int width, uint8_t* out, size_t n) {
-  const uint8_t* src[4];
-  size_t off = 0;
-  for (int p = 0; p < width; ++p) {
-    src[p] = planes + off;
-    off += PlaneLength(n, width, p);
-  }
+// Interleaves `width` planes (src[p] holds plane p) into out[0..n).
+void JoinPlanes(const uint8_t* const* src, int width, uint8_t* out, size_t n) {
   size_t i = 0;  // output position
   if (width == 2) {
 #if defined(__SSE2__)
@@ -366,6 +361,7 @@ Status DecodeChunk(uint8_t codec, ByteView stored, uint8_t* out, uint32_t raw_le
       thread_local std::string planes;
       planes.resize(raw_len);
       uint8_t* dst = reinterpret_cast<uint8_t*>(planes.data());
+      const uint8_t* src_planes[4];  // raw planes are read in place
       size_t in_off = header;
       for (int p = 0; p < width; ++p) {
         uint32_t word = GetLE32(stored.data() + 4 * p);
@@ -382,9 +378,10 @@ Status DecodeChunk(uint8_t codec, ByteView stored, uint8_t* out, uint32_t raw_le
                                         " has length " + std::to_string(len) + ", expected " +
                                         std::to_string(want));
           }
-          std::memcpy(dst, src.data(), len);
+          src_planes[p] = src.data();
         } else {
           ARCA_RETURN_IF_ERROR(InflateExactly(src, dst, want, "byte-plane chunk plane " + std::to_string(p)));
+          src_planes[p] = dst;
         }
         dst += want;
         in_off += len;
@@ -393,7 +390,7 @@ Status DecodeChunk(uint8_t codec, ByteView stored, uint8_t* out, uint32_t raw_le
         return InvalidArgumentError("byte-plane chunk: " + std::to_string(stored.size() - in_off) +
                                     " trailing bytes after the planes");
       }
-      JoinPlanes(reinterpret_cast<const uint8_t*>(planes.data()), width, out, raw_len);
+      JoinPlanes(src_planes, width, out, raw_len);
       return Status::Ok();
     }
     default:
