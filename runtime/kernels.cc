@@ -9,6 +9,10 @@
 
 #include "common/bytes.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace arca::runtime {
 namespace internal {
 namespace {
@@ -66,18 +70,28 @@ const DotKernels kPortableKernels = {DotF32, DotF16, DotBf16, DotQ8, Axpy, AxpyF
 
 namespace {
 
+#if defined(__x86_64__)
+// One feature bit of CPUID (register ECX), asked directly: clang's
+// __builtin_cpu_supports does not know "f16c" or "avx512vnni" in every
+// version.
+bool CpuidEcxBit(unsigned leaf, int bit) {
+  unsigned a, b, c, d;
+  return __get_cpuid_count(leaf, 0, &a, &b, &c, &d) && ((c >> bit) & 1) != 0;
+}
+bool HasF16c() { return CpuidEcxBit(1, 29); }
+bool HasAvx512Vnni() { return CpuidEcxBit(7, 11); }
+#endif
+
 bool Supported(Isa isa) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
   switch (isa) {
     case Isa::kPortable: return true;
     case Isa::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasF16c();
     case Isa::kAvx512:
       return Supported(Isa::kAvx2) && __builtin_cpu_supports("avx512f") &&
-             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("avx512vnni");
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && HasAvx512Vnni();
   }
   return false;
 #else
