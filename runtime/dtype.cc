@@ -86,7 +86,8 @@ void QuantizeRowQ8_0(const float* x, int64_t n, uint8_t* out) {
     blk[0] = uint8_t(dh);
     blk[1] = uint8_t(dh >> 8);
     for (int i = 0; i < kQ8BlockElems; ++i) {
-      blk[2 + i] = uint8_t(int8_t(std::lround(xb[i] * id)));
+      const float v = std::round(xb[i] * id);
+      blk[2 + i] = uint8_t(int8_t(v >= -127.0f && v <= 127.0f ? v : 0.0f));  // NaN (from inf) -> 0
     }
   }
 }

@@ -208,7 +208,10 @@ void QuantizeActivations(const float* x, int64_t n, uint8_t* out) {
     for (int i = 0; i < kQ8BlockElems; ++i) amax = std::max(amax, std::fabs(xb[i]));
     const float scale = amax / 127.0f;
     const float inv = scale != 0.0f ? 1.0f / scale : 0.0f;
-    for (int i = 0; i < kQ8BlockElems; ++i) q[b * kQ8BlockElems + i] = int8_t(std::nearbyint(xb[i] * inv));
+    for (int i = 0; i < kQ8BlockElems; ++i) {
+      const float v = std::nearbyint(xb[i] * inv);
+      q[b * kQ8BlockElems + i] = int8_t(v >= -127.0f && v <= 127.0f ? v : 0.0f);  // NaN (from inf) -> 0
+    }
     d[b] = HalfToFloat(FloatToHalf(scale));  // the stored precision of a Q8_0 scale
   }
 }
@@ -248,7 +251,7 @@ void MatMul(const MatMulJob* jobs, int n_jobs, const float* x, int64_t n_tok, Th
         const int64_t r1 = std::min(hi, r0 + kTile);
         for (int64_t t = 0; t < n_tok; ++t) {
           const float* xt = x + t * cols;
-          const uint8_t* xqt = xq + t * xq_row;
+          const uint8_t* xqt = any_q8 ? xq + t * xq_row : nullptr;
           float* out = jobs[j].out + t * w.rows;
           for (int64_t r = r0; r < r1; ++r) out[r] = Dot(k, w.type, w.data + r * w.row_bytes, xt, xqt, cols);
         }
