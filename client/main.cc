@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   run->add_option("--top-p", ro.top_p, "Nucleus sampling threshold")->check(CLI::Range(0.0, 1.0));
   run->add_option("--seed", ro.seed, "Random seed for sampling");
   run->add_option("--threads", ro.threads, "Threads (0 = one per core)")->check(CLI::Range(0, 256));
+  run->add_flag("--kv-f16", ro.kv_f16, "Keep the attention KV cache in half precision (less memory traffic)");
 
   try {
     app.parse(argc, argv);
