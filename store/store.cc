@@ -130,13 +130,15 @@ struct Run {
   uint64_t raw_bytes = 0;
 };
 
-// Decoded bytes of a run. Not zero-initialised: every byte is written.
+// Decoded bytes of a run, in a buffer of kMaxRunBytes that the caller owns
+// and reuses (not zero-initialised: every byte of the run is written).
 struct RunData {
   std::unique_ptr<uint8_t[]> bytes;
   size_t size = 0;
 };
 
-Result<RunData> ReadRun(const Store& store, const Run& run) {
+Status ReadRun(const Store& store, const Run& run, RunData* raw) {
+  if (run.raw_bytes > kMaxRunBytes) return InternalError("run larger than its buffer");
   const PackEntry& first = run.entries.front();
   const PackEntry& last = run.entries.back();
   uint64_t len = last.offset + last.stored_len - first.offset;
@@ -146,7 +148,7 @@ Result<RunData> ReadRun(const Store& store, const Run& run) {
   stored.resize(len);
   ARCA_RETURN_IF_ERROR(PreadAll(fd.get(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(stored.data()), len),
                                 first.offset, path));
-  RunData raw{std::unique_ptr<uint8_t[]>(new uint8_t[run.raw_bytes]), run.raw_bytes};
+  raw->size = run.raw_bytes;
   std::vector<ByteView> views;
   views.reserve(run.entries.size());
   uint64_t out = 0;
@@ -156,7 +158,7 @@ Result<RunData> ReadRun(const Store& store, const Run& run) {
       return DataLossError("chunk " + e.digest.ToString() + " in pack " + run.pack.ToString() +
                            ": stored bytes are corrupt (CRC-32C mismatch)");
     }
-    uint8_t* dst = raw.bytes.get() + out;
+    uint8_t* dst = raw->bytes.get() + out;
     Status st = format::DecodeChunk(e.codec, s, dst, e.raw_len);
     if (!st.ok()) return DataLossError("chunk " + e.digest.ToString() + ": " + std::string(st.message()));
     views.emplace_back(dst, e.raw_len);
@@ -170,7 +172,7 @@ Result<RunData> ReadRun(const Store& store, const Run& run) {
                            ": content does not match its digest");
     }
   }
-  return raw;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -209,21 +211,35 @@ Status Store::ReadChunks(const std::vector<ChunkRef>& chunks, int threads,
       runs.back().raw_bytes += e.raw_len;
     }
   }
+  // Runs are decoded `window` at a time into buffers recycled from `free`
+  // (no allocation or page faults per run), and handed to the sink in order.
   ThreadPool pool(threads > 1 ? threads : 0);
-  std::deque<std::future<Result<RunData>>> inflight;
   const size_t window = size_t(std::max(1, 2 * threads));
+  std::vector<std::unique_ptr<RunData>> free;
+  std::deque<std::pair<std::unique_ptr<RunData>, std::future<Status>>> inflight;
   size_t next = 0;
   Status status;
   while (status.ok() && (next < runs.size() || !inflight.empty())) {
     while (next < runs.size() && inflight.size() < window) {
+      std::unique_ptr<RunData> buf;
+      if (free.empty()) {
+        buf = std::make_unique<RunData>();
+        buf->bytes.reset(new uint8_t[kMaxRunBytes]);
+      } else {
+        buf = std::move(free.back());
+        free.pop_back();
+      }
       const Run* run = &runs[next++];
-      inflight.push_back(pool.Submit([this, run] { return ReadRun(*this, *run); }));
+      RunData* out = buf.get();
+      inflight.emplace_back(std::move(buf), pool.Submit([this, run, out] { return ReadRun(*this, *run, out); }));
     }
-    Result<RunData> data = inflight.front().get();
+    auto [buf, done] = std::move(inflight.front());
     inflight.pop_front();
-    status = data.ok() ? sink(ByteView(data->bytes.get(), data->size)) : data.status();
+    status = done.get();
+    if (status.ok()) status = sink(ByteView(buf->bytes.get(), buf->size));
+    free.push_back(std::move(buf));
   }
-  for (auto& f : inflight) f.wait();
+  for (auto& [buf, done] : inflight) done.wait();
   return status;
 }
 
