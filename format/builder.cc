@@ -57,7 +57,8 @@ void ProcessBatch(Batch* b, const ChunkSink& sink) {
 
 Result<std::vector<std::string>> ListBundleFiles(const std::string& dir) {
   std::error_code ec;
-  fs::file_status root = fs::symlink_status(dir, ec);
+  // The directory the user named may itself be a symlink; links inside it may not.
+  fs::file_status root = fs::status(dir, ec);
   if (ec || !fs::is_directory(root)) return InvalidArgumentError(dir + " is not a directory");
   std::vector<std::string> out;
   fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec), end;

@@ -120,6 +120,12 @@ TEST(BuilderTest, RefusesSymlinksAndSkipsArcaFolder) {
   auto b = BuildBundle(dir.path(), Meta(), Threads(1), s.sink());
   ASSERT_OK(b);
   for (const auto& f : b->manifest.files) EXPECT_NE(f.path.substr(0, 5), ".arca");
+  // A symlink naming the bundle directory itself is fine.
+  std::filesystem::create_directory_symlink(dir.path(), dir.path() + "-link");
+  auto via_link = BuildBundle(dir.path() + "-link", Meta(), Threads(1), s.sink());
+  std::filesystem::remove(dir.path() + "-link");
+  ASSERT_OK(via_link);
+  EXPECT_EQ(via_link->digest, b->digest);
   std::filesystem::create_symlink("/etc/passwd", dir / "passwd");
   auto bad = BuildBundle(dir.path(), Meta(), Threads(1), s.sink());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
