@@ -1,5 +1,5 @@
-// Store maintenance: fsck (rehash and cross-check everything), gc (remove
-// what no ref reaches) and stats.
+// Store maintenance: fsck (rehash and cross-check everything) and gc (remove
+// what no ref reaches).
 #include <rocksdb/write_batch.h>
 
 #include <filesystem>
@@ -265,19 +265,6 @@ Result<GcReport> Store::Gc() {
     }
   });
   return r;
-}
-
-StoreStats Store::Stats() const {
-  StoreStats s;
-  rocksdb::DB* db = impl_->db.get();
-  ForEachWithPrefix(db, internal::kPackPrefix, [&](const std::string&, const std::string& v) {
-    ++s.packs;
-    if (v.size() >= 8) s.pack_bytes += GetLE64(reinterpret_cast<const uint8_t*>(v.data()));
-  });
-  ForEachWithPrefix(db, internal::kChunkPrefix, [&](const std::string&, const std::string&) { ++s.chunks; });
-  ForEachWithPrefix(db, internal::kObjectPrefix, [&](const std::string&, const std::string&) { ++s.objects; });
-  s.refs = ListRefs().size();
-  return s;
 }
 
 }  // namespace arca::store

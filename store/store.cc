@@ -109,18 +109,6 @@ Result<ChunkLocation> Store::FindChunk(const Digest& d) const {
   return loc;
 }
 
-Result<std::string> Store::ReadChunk(const Digest& d) const {
-  ARCA_ASSIGN_OR_RETURN(ChunkLocation loc, FindChunk(d));
-  std::string path = PackPath(loc.pack);
-  ARCA_ASSIGN_OR_RETURN(UniqueFd fd, OpenForRead(path));
-  std::string stored(loc.entry.stored_len, '\0');
-  ARCA_RETURN_IF_ERROR(PreadAll(fd.get(), std::span<uint8_t>(reinterpret_cast<uint8_t*>(stored.data()), stored.size()),
-                                loc.entry.offset, path));
-  std::string raw(loc.entry.raw_len, '\0');
-  ARCA_RETURN_IF_ERROR(format::DecodePackChunk(loc.entry, AsBytes(stored), reinterpret_cast<uint8_t*>(raw.data())));
-  return raw;
-}
-
 namespace {
 
 // A run of consecutive chunks of one pack: one read, then decode and verify.
@@ -244,15 +232,6 @@ Status Store::ReadChunks(const std::vector<ChunkRef>& chunks, int threads,
 }
 
 // ---------------------------------------------------------------- objects
-
-Result<Digest> Store::PutObject(ObjectKind kind, std::string_view bytes) {
-  Digest d = Sha256Of(bytes);
-  std::string v(1, char(kind));
-  v.append(bytes);
-  ARCA_RETURN_IF_ERROR(Impl::FromRocks(
-      impl_->db->Put(impl_->SyncWrite(), DigestKey(internal::kObjectPrefix, d), v), "write object"));
-  return d;
-}
 
 Result<std::string> Store::GetObject(const Digest& d, ObjectKind kind) const {
   std::string v;

@@ -60,10 +60,6 @@ struct GcReport {
   uint64_t packs_kept_partial = 0;  // packs with some live chunks (not rewritten)
 };
 
-struct StoreStats {
-  uint64_t packs = 0, pack_bytes = 0, chunks = 0, objects = 0, refs = 0;
-};
-
 class Store {
  public:
   // Opens (creating if needed) the store in `dir`.
@@ -77,8 +73,6 @@ class Store {
   // --- chunks ---
   bool HasChunk(const Digest& d) const;
   Result<ChunkLocation> FindChunk(const Digest& d) const;
-  // Reads, decodes and verifies one chunk.
-  Result<std::string> ReadChunk(const Digest& d) const;
   // Reads, decodes and verifies a file's chunks in order, calling `sink` with
   // each chunk's bytes; consecutive chunks of one pack are read with one
   // read. `threads` > 1 decodes in parallel.
@@ -86,7 +80,6 @@ class Store {
                     const std::function<Status(ByteView)>& sink) const;
 
   // --- objects ---
-  Result<Digest> PutObject(ObjectKind kind, std::string_view bytes);
   Result<std::string> GetObject(const Digest& d, ObjectKind kind) const;
   bool HasObject(const Digest& d) const;
 
@@ -116,7 +109,6 @@ class Store {
   // Removes what no ref reaches: objects, chunk records, packs with no live
   // chunk, orphan pack files.
   Result<GcReport> Gc();
-  StoreStats Stats() const;
 
   // Path of a pack file (whether or not it exists).
   std::string PackPath(const Digest& pack) const;
