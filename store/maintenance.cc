@@ -226,10 +226,7 @@ Result<GcReport> Store::Gc() {
   std::vector<std::pair<Digest, uint64_t>> dead_packs;
   ForEachWithPrefix(db, internal::kPackPrefix, [&](const std::string& k, const std::string& v) {
     Digest d = KeyDigest(k);
-    if (live_per_pack.count(d)) {
-      ++r.packs_kept_partial;  // counted properly below
-      return;
-    }
+    if (live_per_pack.count(d)) return;
     batch.Delete(std::string(1, internal::kPackPrefix) + k);
     dead_packs.emplace_back(d, v.size() >= 8 ? GetLE64(reinterpret_cast<const uint8_t*>(v.data())) : 0);
   });
@@ -256,7 +253,6 @@ Result<GcReport> Store::Gc() {
     }
   }
   // A pack is "partial" when it has live chunks but fewer than it holds.
-  r.packs_kept_partial = 0;
   ForEachWithPrefix(db, internal::kPackPrefix, [&](const std::string& k, const std::string& v) {
     auto it = live_per_pack.find(KeyDigest(k));
     if (it != live_per_pack.end() && v.size() == internal::kPackValueSize &&
