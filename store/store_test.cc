@@ -136,6 +136,30 @@ TEST(StoreTest, GcRemovesUnreferenced) {
   ASSERT_OK((*store)->Checkout(a->bundle, tmp / "out", 1));
 }
 
+TEST(StoreTest, GcKeepsPacksWithSomeLiveChunks) {
+  testing::TempDir tmp;
+  MakeModelDir(tmp / "full", 6);
+  fs::create_directories(tmp / "part");
+  fs::copy_file(tmp / "full/model.bin", tmp / "part/model.bin");
+  auto store = Store::Open(tmp / "store");
+  ASSERT_OK(store);
+  format::Metadata meta = Meta();
+  ASSERT_OK((*store)->AddDirectory(tmp / "full", meta, "test/model:full", 1));
+  meta.license = {};
+  auto part = (*store)->AddDirectory(tmp / "part", meta, "test/model:part", 1);
+  ASSERT_OK(part);
+  EXPECT_EQ(part->new_packs, 0u);  // all its chunks are in the first bundle's pack
+  ASSERT_OK((*store)->DeleteRef("test/model:full"));
+  auto gc = (*store)->Gc();
+  ASSERT_OK(gc);
+  EXPECT_EQ(gc->packs_removed, 0u);
+  EXPECT_EQ(gc->packs_kept_partial, 1u);
+  EXPECT_GT(gc->chunks_removed, 0u);
+  FsckReport r = (*store)->Fsck();
+  EXPECT_TRUE(r.ok()) << r.problems.front();
+  ASSERT_OK((*store)->Checkout(part->bundle, tmp / "out", 1));
+}
+
 TEST(StoreTest, CheckoutRefusesSymlinkedDirectory) {
   testing::TempDir tmp;
   MakeModelDir(tmp / "in", 5);
