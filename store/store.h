@@ -21,7 +21,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/digest.h"
@@ -55,6 +58,20 @@ struct FsckReport {
   bool ok() const { return problems.empty(); }
 };
 
+// What IngestPack did with an uploaded pack.
+struct IngestResult {
+  std::optional<Digest> pack;  // the pack as stored; none when nothing was new
+  uint64_t chunks = 0;      // in the upload
+  uint64_t new_chunks = 0;  // recorded by this call
+  uint64_t stored_bytes = 0;  // size of the pack file kept (0 if none)
+};
+
+// A pack record.
+struct PackInfo {
+  uint64_t size = 0;
+  uint32_t chunks = 0;
+};
+
 struct GcReport {
   uint64_t objects_removed = 0, chunks_removed = 0, packs_removed = 0, bytes_freed = 0;
   uint64_t packs_kept_partial = 0;  // packs with some live chunks (not rewritten)
@@ -79,9 +96,42 @@ class Store {
   Status ReadChunks(const std::vector<format::ChunkRef>& chunks, int threads,
                     const std::function<Status(ByteView)>& sink) const;
 
+  // Looks up many chunks at once; nullopt for those not held.
+  std::vector<std::optional<ChunkLocation>> FindChunks(std::span<const Digest> digests) const;
+
+  // --- packs ---
+  Result<PackInfo> GetPack(const Digest& pack) const;
+  // A fresh path under tmp/ for a file that will become a pack.
+  std::string NewTempPath(std::string_view what) const;
+  // Takes over the complete pack file at `path` (normally under tmp/) from an
+  // untrusted source: checks header, index, and every chunk (CRC-32C,
+  // decoding, SHA-256), then records the chunks the store does not hold yet.
+  // If some chunks were already held, the new ones are first copied into a
+  // fresh pack, so that every chunk is stored once even when two uploads
+  // race. On any failure nothing is recorded. `path` is removed in all cases.
+  // INVALID_ARGUMENT names the first bad chunk.
+  Result<IngestResult> IngestPack(const std::string& path);
+
   // --- objects ---
   Result<std::string> GetObject(const Digest& d, ObjectKind kind) const;
   bool HasObject(const Digest& d) const;
+  // Kind of a held object, or NOT_FOUND.
+  Result<ObjectKind> GetObjectKind(const Digest& d) const;
+  // Stores a file index received from elsewhere, after checking that
+  // `bytes` hash to `d`, parse strictly, and that every chunk is held with
+  // the stated raw length. FAILED_PRECONDITION lists missing chunks in
+  // *missing (when given, up to 100). Returns true if it was new.
+  Result<bool> PutFileIndex(const Digest& d, std::string_view bytes,
+                            std::vector<Digest>* missing = nullptr);
+  // Stores a manifest received from elsewhere, after checking the digest,
+  // a strict parse, and that every file's index is held and states the
+  // file's size. FAILED_PRECONDITION lists missing indexes in *missing.
+  Result<bool> PutManifest(const Digest& d, std::string_view bytes,
+                           std::vector<Digest>* missing = nullptr);
+  // Checks that a bundle is complete: the manifest, every file index, every
+  // chunk (records only; contents are checked by fsck and on every read).
+  // FAILED_PRECONDITION lists what is missing in *missing (up to 100).
+  Status CheckBundleComplete(const Digest& bundle, std::vector<Digest>* missing = nullptr) const;
 
   // --- refs: names ("org/model:tag") bound to bundle digests ---
   Status SetRef(const std::string& name, const Digest& d);
@@ -112,6 +162,31 @@ class Store {
 
   // Path of a pack file (whether or not it exists).
   std::string PackPath(const Digest& pack) const;
+
+  // Collects chunks that the caller has already verified (a pull checks each
+  // chunk as it arrives) into packs, sealing one whenever it passes
+  // `target` bytes: fsync, rename, record its chunks in one batch. Chunks the
+  // store already holds are skipped. Not thread-safe; one per producer.
+  class PackSink {
+   public:
+    explicit PackSink(Store* store, uint64_t target = format::kPackTargetSize);
+    ~PackSink();  // an unsealed pack is discarded
+    PackSink(const PackSink&) = delete;
+    PackSink& operator=(const PackSink&) = delete;
+    // The caller vouches that `stored` decodes with `codec` to `raw_len`
+    // bytes whose SHA-256 is `d`.
+    Status Add(const Digest& d, format::Codec codec, uint32_t raw_len, ByteView stored);
+    Status Seal();
+    uint64_t packs() const { return packs_; }
+    uint64_t pack_bytes() const { return pack_bytes_; }
+
+   private:
+    Store* store_;
+    uint64_t target_;
+    std::unique_ptr<format::PackWriter> writer_;
+    std::string tmp_path_;
+    uint64_t packs_ = 0, pack_bytes_ = 0;
+  };
 
   // The state behind the store; defined in store/internal/ (private to store/).
   struct Impl;
