@@ -87,6 +87,39 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir) {
   return std::unique_ptr<Store>(new Store(dir, std::move(impl)));
 }
 
+std::string Store::NewTempPath(std::string_view what) const {
+  static std::atomic<uint64_t> counter{0};
+  return impl_->tmp_dir + "/" + std::string(what) + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(counter++);
+}
+
+Result<uint64_t> Store::Impl::CommitPack(const Store& store, const std::string& tmp_path, const Digest& pack,
+                                         const std::vector<PackEntry>& entries) {
+  std::string final_path = store.PackPath(pack);
+  std::string dir = fs::path(final_path).parent_path().string();
+  Status s = MakeDirs(dir);
+  if (s.ok() && ::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
+    s = ErrnoToStatus(errno, "rename pack into " + final_path);
+  }
+  if (!s.ok()) {
+    ::unlink(tmp_path.c_str());
+    return s;
+  }
+  ARCA_RETURN_IF_ERROR(FsyncDir(dir));
+  struct stat st;
+  if (::stat(final_path.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat " + final_path);
+  rocksdb::WriteBatch batch;
+  std::string rec;
+  AppendLE64(&rec, uint64_t(st.st_size));
+  AppendLE32(&rec, uint32_t(entries.size()));
+  batch.Put(DigestKey(internal::kPackPrefix, pack), rec);
+  for (const PackEntry& e : entries) {
+    batch.Put(DigestKey(internal::kChunkPrefix, e.digest), internal::EncodeChunkValue(pack, e));
+  }
+  ARCA_RETURN_IF_ERROR(FromRocks(db->Write(SyncWrite(), &batch), "record pack"));
+  return uint64_t(st.st_size);
+}
+
 std::string Store::PackPath(const Digest& pack) const {
   std::string hex = pack.Hex();
   return impl_->packs_dir + "/" + hex.substr(0, 2) + "/" + hex + ".pack";
@@ -296,71 +329,47 @@ std::vector<std::pair<std::string, Digest>> Store::ListRefs() const {
 
 // ---------------------------------------------------------------- adding
 
-namespace {
+Store::PackSink::PackSink(Store* store, uint64_t target) : store_(store), target_(target) {}
 
-// Collects new chunks into packs; seals a pack (fsync, rename, record its
-// chunks in one batch) when it passes the target size.
-class PackSink {
- public:
-  PackSink(Store* store, Store::Impl* impl) : store_(store), impl_(impl) {}
-
-  Status Add(const Digest& d, format::Codec codec, uint32_t raw_len, ByteView stored) {
-    if (!writer_) {
-      static std::atomic<uint64_t> counter{0};
-      tmp_path_ = impl_->tmp_dir + "/pack-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-      ARCA_ASSIGN_OR_RETURN(format::PackWriter w, format::PackWriter::Create(tmp_path_));
-      writer_ = std::make_unique<format::PackWriter>(std::move(w));
-    }
-    ARCA_RETURN_IF_ERROR(writer_->Add(d, codec, raw_len, stored));
-    if (writer_->size() >= format::kPackTargetSize) return Seal();
-    return Status::Ok();
+Store::PackSink::~PackSink() {
+  if (writer_) {
+    writer_.reset();
+    ::unlink(tmp_path_.c_str());
   }
+}
 
-  Status Seal() {
-    if (!writer_) return Status::Ok();
-    std::unique_ptr<format::PackWriter> w = std::move(writer_);
-    ARCA_ASSIGN_OR_RETURN(Digest pack, w->Finish());
-    std::string final_path = store_->PackPath(pack);
-    std::string dir = fs::path(final_path).parent_path().string();
-    ARCA_RETURN_IF_ERROR(MakeDirs(dir));
-    if (::rename(tmp_path_.c_str(), final_path.c_str()) != 0) {
-      return ErrnoToStatus(errno, "rename pack into " + final_path);
-    }
-    ARCA_RETURN_IF_ERROR(FsyncDir(dir));
-    struct stat st;
-    if (::stat(final_path.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat " + final_path);
-    rocksdb::WriteBatch batch;
-    std::string rec;
-    AppendLE64(&rec, uint64_t(st.st_size));
-    AppendLE32(&rec, uint32_t(w->count()));
-    batch.Put(DigestKey(internal::kPackPrefix, pack), rec);
-    for (const PackEntry& e : w->entries()) {
-      batch.Put(DigestKey(internal::kChunkPrefix, e.digest), internal::EncodeChunkValue(pack, e));
-    }
-    ARCA_RETURN_IF_ERROR(Store::Impl::FromRocks(impl_->db->Write(impl_->SyncWrite(), &batch), "record pack"));
-    ++packs_;
-    pack_bytes_ += uint64_t(st.st_size);
-    return Status::Ok();
+Status Store::PackSink::Add(const Digest& d, format::Codec codec, uint32_t raw_len, ByteView stored) {
+  if (store_->HasChunk(d)) return Status::Ok();
+  if (!writer_) {
+    tmp_path_ = store_->NewTempPath("pack");
+    ARCA_ASSIGN_OR_RETURN(format::PackWriter w, format::PackWriter::Create(tmp_path_));
+    writer_ = std::make_unique<format::PackWriter>(std::move(w));
   }
+  ARCA_RETURN_IF_ERROR(writer_->Add(d, codec, raw_len, stored));
+  if (writer_->size() >= target_) return Seal();
+  return Status::Ok();
+}
 
-  uint64_t packs() const { return packs_; }
-  uint64_t pack_bytes() const { return pack_bytes_; }
-
- private:
-  Store* store_;
-  Store::Impl* impl_;
-  std::unique_ptr<format::PackWriter> writer_;
-  std::string tmp_path_;
-  uint64_t packs_ = 0, pack_bytes_ = 0;
-};
-
-}  // namespace
+Status Store::PackSink::Seal() {
+  if (!writer_) return Status::Ok();
+  std::unique_ptr<format::PackWriter> w = std::move(writer_);
+  Result<Digest> pack = w->Finish();
+  if (!pack.ok()) {
+    ::unlink(tmp_path_.c_str());
+    return pack.status();
+  }
+  Result<uint64_t> size = store_->impl_->CommitPack(*store_, tmp_path_, *pack, w->entries());
+  if (!size.ok()) return size.status();
+  ++packs_;
+  pack_bytes_ += *size;
+  return Status::Ok();
+}
 
 Result<AddResult> Store::AddDirectory(const std::string& dir, const format::Metadata& meta,
                                       const std::string& ref, int threads,
                                       format::ProgressFn progress) {
   if (!ref.empty()) ARCA_RETURN_IF_ERROR(ValidateRefName(ref));
-  PackSink packs(this, impl_.get());
+  PackSink packs(this);
   format::ChunkSink sink{
       [this](const Digest& d) { return HasChunk(d); },
       [&packs](const Digest& d, format::Codec c, uint32_t raw_len, ByteView stored) {

@@ -6,6 +6,8 @@
 #include <rocksdb/db.h>
 
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <string>
 
 #include "store/store.h"
@@ -16,6 +18,15 @@ struct Store::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::string packs_dir;
   std::string tmp_dir;
+  // Serialises the last step of IngestPack (which chunks are new, then
+  // record them), so that two racing uploads store each chunk once.
+  std::mutex ingest_mu;
+
+  // Renames a finished pack from tmp_path to its place, fsyncs the
+  // directory, and records the pack and its entries in one batch. Returns
+  // the pack file's size. The temporary file is removed on failure.
+  Result<uint64_t> CommitPack(const Store& store, const std::string& tmp_path, const Digest& pack,
+                              const std::vector<format::PackEntry>& entries);
 
   // Status from a RocksDB status, with context.
   static Status FromRocks(const rocksdb::Status& s, std::string_view what);
