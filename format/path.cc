@@ -45,6 +45,7 @@ Status ValidateBundlePath(std::string_view path) {
   }
   if (path.front() == '/') return bad("absolute");
   if (path.back() == '/') return bad("ends with '/'");
+  if (path == ".arca" || path.starts_with(".arca/")) return bad("the top-level .arca/ folder is reserved for Arca");
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);

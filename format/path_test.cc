@@ -14,7 +14,8 @@ TEST(PathTest, AcceptsNormalPaths) {
 TEST(PathTest, RejectsEscapesAndOddities) {
   std::vector<std::string> bad = {"", "/etc/passwd", "../x", "a/../../x", "a/..", "..", ".", "./a",
                                   "a//b", "a/", "a\\b", std::string("a\0b", 3), "a\nb", "a\x7f",
-                                  std::string(1025, 'a'), "\xff\xfe", "\xc0\xaf", "\xed\xa0\x80"};
+                                  std::string(1025, 'a'), "\xff\xfe", "\xc0\xaf", "\xed\xa0\x80",
+                                  ".arca", ".arca/state.json", ".arca/tmp/x"};
   for (const std::string& p : bad) {
     EXPECT_EQ(ValidateBundlePath(p).code(), StatusCode::kInvalidArgument) << p;
   }

@@ -436,6 +436,11 @@ Status Store::Checkout(const Digest& bundle, const std::string& out_dir, int thr
   if (::lstat(out_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return FailedPreconditionError(out_dir + " is not a directory");
   }
+  // Files are written and verified under OUT_DIR/.arca/tmp/ (same file
+  // system, so the rename is atomic) and only then renamed into place:
+  // nothing unverified ever appears under a bundle path.
+  ARCA_RETURN_IF_ERROR(MakeSafeDirs(out_dir, ".arca/tmp"));
+  const std::string tmp_dir = out_dir + "/.arca/tmp";
   std::vector<std::string> dirs_written;
   for (const format::ManifestFile& f : manifest.files) {
     ARCA_RETURN_IF_ERROR(format::ValidateBundlePath(f.path));  // Parse checked; cheap to be sure
@@ -451,7 +456,7 @@ Status Store::Checkout(const Digest& bundle, const std::string& out_dir, int thr
     ARCA_RETURN_IF_ERROR(MakeSafeDirs(out_dir, rel_dir));
     std::string final_path = out_dir + "/" + f.path;
     std::string dir = rel_dir.empty() ? out_dir : out_dir + "/" + rel_dir;
-    std::string tmp = dir + "/.arca-tmp-" + std::to_string(::getpid()) + "-" + f.digest.Hex().substr(0, 16);
+    std::string tmp = tmp_dir + "/" + f.digest.Hex().substr(0, 16) + "-" + std::to_string(::getpid());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoToStatus(errno, "create " + tmp);
     UniqueFd owned(fd);
@@ -475,6 +480,7 @@ Status Store::Checkout(const Digest& bundle, const std::string& out_dir, int thr
   std::sort(dirs_written.begin(), dirs_written.end());
   dirs_written.erase(std::unique(dirs_written.begin(), dirs_written.end()), dirs_written.end());
   for (const std::string& d : dirs_written) ARCA_RETURN_IF_ERROR(FsyncDir(d));
+  ::rmdir(tmp_dir.c_str());  // fails harmlessly if another checkout is using it
   return FsyncDir(out_dir);
 }
 
