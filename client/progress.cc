@@ -15,19 +15,40 @@ Progress::Progress(std::string label, bool enabled, std::ostream& err)
 }
 
 Progress::~Progress() {
+  std::lock_guard<std::mutex> lock(draw_mu_);
   if (drawn_) err_ << "\r\033[K" << std::flush;
 }
 
 void Progress::Update(uint64_t done, uint64_t total) {
+  done_.store(done, std::memory_order_relaxed);
+  total_.store(total, std::memory_order_relaxed);
+  Draw(false);
+}
+
+void Progress::Add(int64_t delta) {
+  done_.fetch_add(uint64_t(delta), std::memory_order_relaxed);  // wraps back for negative deltas
+  Draw(false);
+}
+
+void Progress::SetTotal(uint64_t total) {
+  total_.store(total, std::memory_order_relaxed);
+  Draw(false);
+}
+
+void Progress::Draw(bool force) {
   if (!enabled_) return;
+  std::unique_lock<std::mutex> lock(draw_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return;  // another thread is drawing; this update shows next time
   auto now = std::chrono::steady_clock::now();
-  if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
+  uint64_t done = done_.load(std::memory_order_relaxed);
+  uint64_t total = total_.load(std::memory_order_relaxed);
+  if (!force && drawn_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
   last_ = now;
   drawn_ = true;
   double secs = std::chrono::duration<double>(now - start_).count();
   double rate = secs > 0 ? done / secs : 0;
   int width = 30;
-  int filled = total ? int(width * double(done) / double(total)) : 0;
+  int filled = total ? int(width * std::min(1.0, double(done) / double(total))) : 0;
   std::string bar = std::string(filled, '#') + std::string(width - filled, '.');
   char eta[32] = "";
   if (rate > 0 && total >= done) std::snprintf(eta, sizeof eta, "ETA %.0fs", double(total - done) / rate);

@@ -20,22 +20,9 @@ using Json = nlohmann::json;
 
 namespace {
 
-int Fail(std::ostream& err, const Status& s, std::string_view hint = "") {
-  err << "arca: error: " << s.message() << "\n";
-  if (!hint.empty()) err << "hint: " << hint << "\n";
-  return 1;
-}
+int Fail(std::ostream& err, const Status& s, std::string_view hint = "") { return ReportFailure(err, s, hint); }
 
-int Threads(const StoreOptions& so) {
-  if (so.threads > 0) return so.threads;
-  unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : int(n);
-}
-
-Result<std::unique_ptr<store::Store>> OpenStore(const StoreOptions& so) {
-  std::string dir = so.store_dir.empty() ? DefaultStoreDir() : so.store_dir;
-  return store::Store::Open(dir);
-}
+int Threads(const StoreOptions& so) { return ThreadCount(so); }
 
 // Turns a directory name into a valid bundle name, e.g. "Llama-3.2 1B" ->
 // "local/llama-3.2-1b".
@@ -71,6 +58,23 @@ std::string HumanBytes(uint64_t n) {
   char buf[32];
   std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.2f %s", v, kUnits[u]);
   return buf;
+}
+
+int ReportFailure(std::ostream& err, const Status& s, std::string_view hint) {
+  err << "arca: error: " << s.message() << "\n";
+  if (!hint.empty()) err << "hint: " << hint << "\n";
+  return 1;
+}
+
+int ThreadCount(const StoreOptions& so) {
+  if (so.threads > 0) return so.threads;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : int(n);
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const StoreOptions& so) {
+  std::string dir = so.store_dir.empty() ? DefaultStoreDir() : so.store_dir;
+  return store::Store::Open(dir);
 }
 
 std::string DefaultStoreDir() {

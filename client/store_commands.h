@@ -5,22 +5,32 @@
 #ifndef ARCA_CLIENT_STORE_COMMANDS_H_
 #define ARCA_CLIENT_STORE_COMMANDS_H_
 
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "format/manifest.h"
+#include "store/store.h"
 
 namespace arca::client {
 
 struct StoreOptions {
   std::string store_dir;  // empty: $ARCA_STORE, else $XDG_CACHE_HOME/arca/store, else ~/.cache/arca/store
   int threads = 0;        // 0: one per core
+  int jobs = 4;           // parallel connections to a registry
   bool json = false;
+  bool quiet = false;     // no progress display, no summary (errors still go to err)
 };
 
 // Resolves the store directory as documented on StoreOptions::store_dir.
 std::string DefaultStoreDir();
+// Opens the store that `so` names.
+Result<std::unique_ptr<store::Store>> OpenStore(const StoreOptions& so);
+// so.threads, or one per core.
+int ThreadCount(const StoreOptions& so);
+// Prints "arca: error: <message>" (and a hint) on err; returns exit code 1.
+int ReportFailure(std::ostream& err, const Status& s, std::string_view hint = "");
 
 struct AddOptions {
   std::string dir;

@@ -1,0 +1,244 @@
+// Materialising bundles into directories, with a stat cache for warm pulls.
+#include "client/worktree.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <set>
+#include <unordered_map>
+
+#include "common/file.h"
+#include "format/path.h"
+
+namespace arca::client {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kMetaDir = ".arca";
+
+int64_t MtimeNs(const struct stat& st) { return int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec; }
+
+FileState StateOf(const std::string& path, const struct stat& st, const Digest& digest) {
+  return FileState{path, uint64_t(st.st_size), MtimeNs(st), uint64_t(st.st_ino), digest};
+}
+
+// Whether the file on disk is still the one recorded.
+bool Unchanged(const FileState& s, const struct stat& st) {
+  return S_ISREG(st.st_mode) && s.size == uint64_t(st.st_size) && s.mtime_ns == MtimeNs(st) &&
+         s.inode == uint64_t(st.st_ino);
+}
+
+// Creates out_dir/rel_dir one component at a time, refusing any component
+// that exists as something other than a real directory (a symlink could
+// point outside out_dir).
+Status MakeSafeDirs(const std::string& out_dir, std::string_view rel_dir) {
+  std::string cur = out_dir;
+  size_t start = 0;
+  while (start < rel_dir.size()) {
+    size_t end = rel_dir.find('/', start);
+    if (end == std::string_view::npos) end = rel_dir.size();
+    cur += "/" + std::string(rel_dir.substr(start, end - start));
+    struct stat st;
+    if (::lstat(cur.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) return FailedPreconditionError(cur + " exists and is not a directory (or is a symlink)");
+    } else if (errno == ENOENT) {
+      if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoToStatus(errno, "mkdir " + cur);
+    } else {
+      return ErrnoToStatus(errno, "stat " + cur);
+    }
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+Result<Digest> HashFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(errno, "open " + path);
+  UniqueFd owned(fd);
+  Sha256 h;
+  std::vector<uint8_t> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoToStatus(errno, "read " + path);
+    if (n == 0) break;
+    h.Update(ByteView(buf.data(), size_t(n)));
+  }
+  return h.Finish();
+}
+
+std::string ParentOf(const std::string& rel) {
+  size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? "" : rel.substr(0, slash);
+}
+
+// Writes one file under tmp_dir, checks its digest, renames it into place.
+Status WriteFile(const store::Store& store, const format::ManifestFile& f, const format::FileIndex& index,
+                 const std::string& out_dir, const std::string& tmp_dir, int threads, struct stat* st) {
+  ARCA_RETURN_IF_ERROR(MakeSafeDirs(out_dir, ParentOf(f.path)));
+  const std::string final_path = out_dir + "/" + f.path;
+  const std::string tmp = tmp_dir + "/" + f.digest.Hex().substr(0, 16) + "-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoToStatus(errno, "create " + tmp);
+  UniqueFd owned(fd);
+  Sha256 hasher;
+  Status s = store.ReadChunks(index.chunks, threads, [&](ByteView data) {
+    hasher.Update(data);
+    return WriteAll(fd, data, tmp);
+  });
+  if (s.ok() && hasher.Finish() != f.digest) {
+    s = DataLossError("content does not match the manifest's digest " + f.digest.ToString());
+  }
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoToStatus(errno, "fsync " + tmp);
+  owned.Reset();
+  if (s.ok() && ::rename(tmp.c_str(), final_path.c_str()) != 0) s = ErrnoToStatus(errno, "rename to " + final_path);
+  if (s.ok() && ::lstat(final_path.c_str(), st) != 0) s = ErrnoToStatus(errno, "stat " + final_path);
+  if (!s.ok()) ::unlink(tmp.c_str());
+  return s;
+}
+
+// Prepares OUT_DIR/.arca and an empty OUT_DIR/.arca/tmp.
+Status PrepareMetaDir(const std::string& out_dir) {
+  ARCA_RETURN_IF_ERROR(MakeDirs(out_dir));
+  struct stat st;
+  if (::lstat(out_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return FailedPreconditionError(out_dir + " is not a directory");
+  }
+  ARCA_RETURN_IF_ERROR(MakeSafeDirs(out_dir, std::string(kMetaDir) + "/tmp"));
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(out_dir + "/" + std::string(kMetaDir) + "/tmp", ec)) {
+    fs::remove_all(e.path(), ec);
+  }
+  return Status::Ok();
+}
+
+// Removes files the previous pull wrote that the new bundle lacks, if they
+// are unmodified; then their directories, if that leaves them empty.
+uint64_t RemoveStale(const std::string& out_dir, const std::vector<FileState>& old_state,
+                     const std::set<std::string>& keep) {
+  uint64_t removed = 0;
+  for (const FileState& s : old_state) {
+    if (keep.count(s.path) || !format::ValidateBundlePath(s.path).ok()) continue;
+    const std::string p = out_dir + "/" + s.path;
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0 || !Unchanged(s, st)) continue;
+    if (::unlink(p.c_str()) != 0) continue;
+    ++removed;
+    for (std::string dir = ParentOf(s.path); !dir.empty(); dir = ParentOf(dir)) {
+      if (::rmdir((out_dir + "/" + dir).c_str()) != 0) break;
+    }
+  }
+  return removed;
+}
+
+}  // namespace
+
+std::string EncodeState(const Digest& bundle, const std::vector<FileState>& files) {
+  Json arr = Json::array();
+  for (const FileState& f : files) {
+    arr.push_back(Json{{"path", f.path},
+                       {"size", f.size},
+                       {"mtime_ns", f.mtime_ns},
+                       {"inode", f.inode},
+                       {"digest", f.digest.ToString()}});
+  }
+  return Json{{"bundle", bundle.ToString()}, {"files", arr}}.dump(1) + "\n";
+}
+
+std::vector<FileState> ParseState(std::string_view text) {
+  std::vector<FileState> out;
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("files") || !j["files"].is_array()) return out;
+  for (const Json& f : j["files"]) {
+    if (!f.is_object()) return {};
+    FileState s;
+    auto path = f.find("path"), size = f.find("size"), mtime = f.find("mtime_ns"), inode = f.find("inode"),
+         digest = f.find("digest");
+    if (path == f.end() || !path->is_string() || size == f.end() || !size->is_number_unsigned() ||
+        mtime == f.end() || !mtime->is_number_integer() || inode == f.end() || !inode->is_number_unsigned() ||
+        digest == f.end() || !digest->is_string()) {
+      return {};
+    }
+    Result<Digest> d = Digest::Parse(digest->get<std::string>());
+    if (!d.ok()) return {};
+    s.path = path->get<std::string>();
+    s.size = size->get<uint64_t>();
+    s.mtime_ns = mtime->get<int64_t>();
+    s.inode = inode->get<uint64_t>();
+    s.digest = *d;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<MaterializeReport> Materialize(const store::Store& store, const format::Manifest& manifest,
+                                      std::string_view manifest_bytes, const std::vector<format::FileIndex>& indexes,
+                                      const std::string& out_dir, const MaterializeOptions& options) {
+  if (indexes.size() != manifest.files.size()) return InternalError("one file index per manifest file expected");
+  ARCA_RETURN_IF_ERROR(PrepareMetaDir(out_dir));
+  const std::string meta_dir = out_dir + "/" + std::string(kMetaDir);
+  const std::string tmp_dir = meta_dir + "/tmp";
+
+  std::vector<FileState> old_state;
+  if (Result<std::string> s = ReadFile(meta_dir + "/state.json", 64ull << 20); s.ok()) old_state = ParseState(*s);
+  std::unordered_map<std::string, const FileState*> old_by_path;
+  for (const FileState& s : old_state) old_by_path[s.path] = &s;
+
+  MaterializeReport report;
+  std::set<std::string> paths;
+  for (const format::ManifestFile& f : manifest.files) {
+    ARCA_RETURN_IF_ERROR(format::ValidateBundlePath(f.path));
+    if (f.path == kMetaDir || f.path.rfind(std::string(kMetaDir) + "/", 0) == 0) {
+      return InvalidArgumentError("bundle path " + f.path + " is inside the reserved .arca/ folder");
+    }
+    paths.insert(f.path);
+  }
+  report.files_removed = RemoveStale(out_dir, old_state, paths);
+
+  std::vector<FileState> state;
+  std::set<std::string> dirs;
+  for (size_t i = 0; i < manifest.files.size(); ++i) {
+    const format::ManifestFile& f = manifest.files[i];
+    const std::string final_path = out_dir + "/" + f.path;
+    struct stat st;
+    bool exists = ::lstat(final_path.c_str(), &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+      return FailedPreconditionError(final_path + " is a directory, but the bundle has a file there");
+    }
+    if (exists && S_ISREG(st.st_mode) && uint64_t(st.st_size) == f.size) {
+      bool same = false;
+      if (options.verify_existing) {
+        Result<Digest> d = HashFile(final_path);
+        same = d.ok() && *d == f.digest;
+      } else if (auto it = old_by_path.find(f.path); it != old_by_path.end()) {
+        same = it->second->digest == f.digest && Unchanged(*it->second, st);
+      }
+      if (same) {
+        state.push_back(StateOf(f.path, st, f.digest));
+        ++report.files_unchanged;
+        continue;
+      }
+    }
+    Status s = WriteFile(store, f, indexes[i], out_dir, tmp_dir, options.threads, &st);
+    if (!s.ok()) return s.WithContext(f.path);
+    state.push_back(StateOf(f.path, st, f.digest));
+    dirs.insert(ParentOf(f.path));
+    ++report.files_written;
+    report.bytes_written += f.size;
+  }
+  for (const std::string& d : dirs) ARCA_RETURN_IF_ERROR(FsyncDir(d.empty() ? out_dir : out_dir + "/" + d));
+  ARCA_RETURN_IF_ERROR(WriteFileAtomic(meta_dir + "/manifest.json", manifest_bytes));
+  ARCA_RETURN_IF_ERROR(WriteFileAtomic(meta_dir + "/state.json", EncodeState(manifest.BundleDigest(), state)));
+  return report;
+}
+
+}  // namespace arca::client

@@ -1,0 +1,64 @@
+// Materialising a bundle from the local cache into a directory, the last step
+// of a pull, and remembering what was written so that the next pull of the
+// same directory rewrites only what changed.
+//
+// Layout of a pulled directory:
+//   OUT_DIR/<bundle files>
+//   OUT_DIR/.arca/manifest.json  the canonical manifest bytes of the bundle
+//   OUT_DIR/.arca/state.json     per file: path, size, mtime_ns, inode, digest
+//   OUT_DIR/.arca/tmp/           files being written (emptied at the start)
+//
+// Every file is written under .arca/tmp/, its SHA-256 checked against the
+// manifest, fsynced, then renamed into place: a reader never sees a partial or
+// unverified file. A file whose size, mtime and inode still match state.json
+// and whose recorded digest is the manifest's is left alone (a warm pull);
+// with verify_existing every existing file is re-hashed instead. Files that
+// the previous pull wrote, that the new bundle no longer has and that are
+// unmodified since, are removed; anything else in OUT_DIR is left alone.
+#ifndef ARCA_CLIENT_WORKTREE_H_
+#define ARCA_CLIENT_WORKTREE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "format/file_index.h"
+#include "format/manifest.h"
+#include "store/store.h"
+
+namespace arca::client {
+
+struct MaterializeOptions {
+  bool verify_existing = false;
+  int threads = 1;  // decode threads per file
+};
+
+struct MaterializeReport {
+  uint64_t files_written = 0, files_unchanged = 0, files_removed = 0;
+  uint64_t bytes_written = 0;
+};
+
+// What state.json records about one file.
+struct FileState {
+  std::string path;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+  Digest digest;
+  bool operator==(const FileState&) const = default;
+};
+
+// Writes the bundle into out_dir. `indexes[i]` is the parsed file index of
+// `manifest.files[i]`; all chunks must be in `store`.
+Result<MaterializeReport> Materialize(const store::Store& store, const format::Manifest& manifest,
+                                      std::string_view manifest_bytes, const std::vector<format::FileIndex>& indexes,
+                                      const std::string& out_dir, const MaterializeOptions& options);
+
+// state.json: encoding and a lenient parse (a damaged state only costs a
+// rewrite, so it parses to nothing rather than failing).
+std::string EncodeState(const Digest& bundle, const std::vector<FileState>& files);
+std::vector<FileState> ParseState(std::string_view json);
+
+}  // namespace arca::client
+
+#endif  // ARCA_CLIENT_WORKTREE_H_
