@@ -22,27 +22,27 @@ Progress::~Progress() {
 void Progress::Update(uint64_t done, uint64_t total) {
   done_.store(done, std::memory_order_relaxed);
   total_.store(total, std::memory_order_relaxed);
-  Draw(false);
+  Draw();
 }
 
 void Progress::Add(int64_t delta) {
   done_.fetch_add(uint64_t(delta), std::memory_order_relaxed);  // wraps back for negative deltas
-  Draw(false);
+  Draw();
 }
 
 void Progress::SetTotal(uint64_t total) {
   total_.store(total, std::memory_order_relaxed);
-  Draw(false);
+  Draw();
 }
 
-void Progress::Draw(bool force) {
+void Progress::Draw() {
   if (!enabled_) return;
   std::unique_lock<std::mutex> lock(draw_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return;  // another thread is drawing; this update shows next time
   auto now = std::chrono::steady_clock::now();
   uint64_t done = done_.load(std::memory_order_relaxed);
   uint64_t total = total_.load(std::memory_order_relaxed);
-  if (!force && drawn_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
+  if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
   last_ = now;
   drawn_ = true;
   double secs = std::chrono::duration<double>(now - start_).count();

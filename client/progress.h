@@ -35,7 +35,7 @@ class Progress {
   uint64_t done() const { return done_.load(std::memory_order_relaxed); }
 
  private:
-  void Draw(bool force);
+  void Draw();
 
   std::string label_;
   bool enabled_;

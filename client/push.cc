@@ -228,8 +228,11 @@ Result<PushReport> PushBundle(const StoreOptions& so, const PushOptions& po, std
 }
 
 int PushCommand(const StoreOptions& so, const PushOptions& po, std::ostream& out, std::ostream& err) {
-  if (Result<Reference> r = ParseReference(po.ref, InsecureHttpFromEnv()); !r.ok()) {
-    ReportFailure(err, r.status());
+  Result<Reference> ref = ParseReference(po.ref, InsecureHttpFromEnv());
+  if (!ref.ok() || ref->digest) {
+    ReportFailure(err, ref.ok() ? InvalidArgumentError("push to a tag, not a digest: e.g. " + ref->registry.Address() +
+                                                       "/" + ref->repository + ":v1")
+                                : ref.status());
     return 2;
   }
   Result<PushReport> r = PushBundle(so, po, err);

@@ -205,7 +205,8 @@ Status Remote::WithRetries(std::string_view what, const Attempt& attempt, Respon
     last = attempt(out, &retry);
     if (last.ok() || !retry) return last;
   }
-  return last.WithContext(std::string(what) + " (gave up after " + std::to_string(retry_.attempts) + " attempts)");
+  return Status(last.code(), std::string(last.message()) + " (" + std::string(what) + ", gave up after " +
+                                 std::to_string(retry_.attempts) + " attempts)");
 }
 
 Status Remote::Call(std::string_view method, const std::string& path, const std::string& body, Response* out,

@@ -24,19 +24,23 @@ using arca::testing::TempDir;
 // An HTTP server on 127.0.0.1 with a free port, stopped by the destructor.
 class FakeRegistry {
  public:
-  FakeRegistry() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
+  explicit FakeRegistry(std::string host = "127.0.0.1") : host_(std::move(host)) {
+    port_ = server_.bind_to_any_port(host_);
+    if (port_ < 0) return;
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~FakeRegistry() {
+    if (port_ < 0) return;
     server_.stop();
     thread_.join();
   }
+  bool ok() const { return port_ > 0; }
   httplib::Server& server() { return server_; }
-  Endpoint endpoint() const { return Endpoint{Registry{"http", "127.0.0.1", uint16_t(port_)}, "", ""}; }
+  Endpoint endpoint() const { return Endpoint{Registry{"http", host_, uint16_t(port_)}, "", ""}; }
 
  private:
+  std::string host_;
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
@@ -103,6 +107,22 @@ TEST(RemoteTest, RetriesServerErrorsButNotClientErrors) {
   Result<std::vector<Digest>> m = remote.Missing(std::vector<Digest>{d});
   EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(missing_hits.load(), 1);
+}
+
+TEST(RemoteTest, Ipv6AndBearerToken) {
+  FakeRegistry reg("::1");
+  if (!reg.ok()) GTEST_SKIP() << "no IPv6 loopback here";
+  std::string auth;
+  reg.server().Get("/v1/", [&](const httplib::Request& req, httplib::Response& res) {
+    auth = req.get_header_value("Authorization");
+    res.set_content(R"({"registry":"arca","api":1})", "application/json");
+  });
+  Endpoint ep = reg.endpoint();
+  ep.token = "secret-token";
+  EXPECT_EQ(ep.registry.Url().rfind("http://[::1]:", 0), 0u);
+  Remote remote(ep, kFastRetry);
+  ASSERT_OK(remote.Ping());
+  EXPECT_EQ(auth, "Bearer secret-token");
 }
 
 TEST(RemoteTest, GivesUpAfterTheLastAttempt) {
