@@ -185,8 +185,12 @@ Result<PullReport> PullBundle(const StoreOptions& so, const PullOptions& po, std
   MaterializeOptions mo;
   mo.verify_existing = po.verify_existing;
   mo.threads = ThreadCount(so);
-  ARCA_ASSIGN_OR_RETURN(MaterializeReport mr,
-                        Materialize(*store, b.manifest, b.manifest_bytes, b.indexes, report.out_dir, mo));
+  Result<MaterializeReport> materialized = [&] {
+    Progress progress("writing", !so.quiet && !so.json, err);
+    mo.progress = &progress;
+    return Materialize(*store, b.manifest, b.manifest_bytes, b.indexes, report.out_dir, mo);
+  }();
+  ARCA_ASSIGN_OR_RETURN(MaterializeReport mr, std::move(materialized));
   report.files_written = mr.files_written;
   report.files_unchanged = mr.files_unchanged;
   report.files_removed = mr.files_removed;

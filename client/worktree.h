@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "client/progress.h"
 #include "format/file_index.h"
 #include "format/manifest.h"
 #include "store/store.h"
@@ -30,7 +31,8 @@ namespace arca::client {
 
 struct MaterializeOptions {
   bool verify_existing = false;
-  int threads = 1;  // decode threads per file
+  int threads = 1;               // decode threads per file
+  Progress* progress = nullptr;  // if set: total = the bundle's bytes, advanced as files are done
 };
 
 struct MaterializeReport {
