@@ -45,9 +45,13 @@ bool IsDnsName(std::string_view h) {
   return true;
 }
 
-Status Invalid(std::string_view what, std::string_view text, std::string_view why) {
+// `reference_example`: show what a whole reference looks like (else a registry).
+Status Invalid(std::string_view what, std::string_view text, std::string_view why, bool reference_example = true) {
+  std::string example = reference_example
+                            ? "a reference looks like " + std::string(kReferenceExample)
+                            : std::string("a registry looks like localhost:5000, [::1]:5000 or registry.example.org");
   return InvalidArgumentError("invalid " + std::string(what) + " \"" + std::string(text) + "\": " +
-                              std::string(why) + " (a reference looks like " + std::string(kReferenceExample) + ")");
+                              std::string(why) + " (" + example + ")");
 }
 
 // Splits off "http://" or "https://"; refuses other schemes.
@@ -63,7 +67,10 @@ Result<std::string> TakeScheme(std::string_view* text) {
 }
 
 // Parses "HOST[:PORT]" (no scheme, no path).
-Result<Registry> ParseHostPort(std::string_view text, std::string scheme, bool insecure_http) {
+Result<Registry> ParseHostPort(std::string_view text, std::string scheme, bool insecure_http, bool in_reference) {
+  auto Invalid = [in_reference](std::string_view what, std::string_view t, std::string_view why) {
+    return client::Invalid(what, t, why, in_reference);
+  };
   Registry r;
   std::string_view port_text;
   bool has_port = false;
@@ -134,7 +141,9 @@ std::string Registry::Url() const { return scheme + "://" + Address(); }
 std::string Reference::Namespace() const { return repository.substr(0, repository.find('/')); }
 
 std::string Reference::ToString() const {
-  std::string s = registry.Address() + "/" + repository;
+  // The scheme is written only when it is not the one the host implies.
+  std::string implied = IsLoopbackHost(registry.host) || InsecureHttpFromEnv() ? "http" : "https";
+  std::string s = (registry.scheme == implied ? "" : registry.scheme + "://") + registry.Address() + "/" + repository;
   if (!digest || tag_given) s += ":" + tag;
   if (digest) s += "@" + digest->ToString();
   return s;
@@ -172,7 +181,7 @@ Result<Registry> ParseRegistry(std::string_view text, bool insecure_http) {
     return InvalidArgumentError("invalid registry \"" + std::string(text) +
                                 "\": give only HOST[:PORT], e.g. localhost:5000 or registry.example.org");
   }
-  return ParseHostPort(rest, scheme, insecure_http);
+  return ParseHostPort(rest, scheme, insecure_http, /*in_reference=*/false);
 }
 
 Result<RegistryPath> ParseRegistryPath(std::string_view text, bool insecure_http) {
@@ -180,7 +189,7 @@ Result<RegistryPath> ParseRegistryPath(std::string_view text, bool insecure_http
   ARCA_ASSIGN_OR_RETURN(std::string scheme, TakeScheme(&rest));
   size_t slash = rest.find('/');
   RegistryPath rp;
-  ARCA_ASSIGN_OR_RETURN(rp.registry, ParseHostPort(rest.substr(0, slash), scheme, insecure_http));
+  ARCA_ASSIGN_OR_RETURN(rp.registry, ParseHostPort(rest.substr(0, slash), scheme, insecure_http, false));
   if (slash != std::string_view::npos) {
     rp.path = std::string(rest.substr(slash + 1));
     while (!rp.path.empty() && rp.path.back() == '/') rp.path.pop_back();
@@ -209,7 +218,7 @@ Result<Reference> ParseReference(std::string_view text, bool insecure_http) {
                        "\" does not look like one");
   }
   Reference ref;
-  ARCA_ASSIGN_OR_RETURN(ref.registry, ParseHostPort(first, scheme, insecure_http));
+  ARCA_ASSIGN_OR_RETURN(ref.registry, ParseHostPort(first, scheme, insecure_http, /*in_reference=*/true));
   std::string_view path = rest.substr(slash + 1);
   size_t at = path.find('@');
   if (at != std::string_view::npos) {

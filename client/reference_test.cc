@@ -72,6 +72,7 @@ TEST(ReferenceTest, SchemeAndDefaultPorts) {
 
   Reference explicit_https = Parse("https://localhost:5000/acme/llama");
   EXPECT_EQ(explicit_https.registry.scheme, "https");
+  EXPECT_EQ(explicit_https.ToString(), "https://localhost:5000/acme/llama:latest");
   Reference explicit_http = Parse("http://registry.example.org/acme/llama");
   EXPECT_EQ(explicit_http.registry.scheme, "http");
   EXPECT_EQ(explicit_http.registry.port, 80);

@@ -103,6 +103,12 @@ Status StatusFromError(httplib::Error e, const Registry& r) {
                               r.Address());
     case httplib::Error::Connection:
       return UnavailableError("cannot connect to registry " + r.Url() + " (" + what + "); is it running?");
+    case httplib::Error::Read:
+      if (r.scheme == "http") {
+        return UnavailableError("request to registry " + r.Address() + " failed: " + what +
+                                " (if the registry speaks https, write https://" + r.Address() + ")");
+      }
+      [[fallthrough]];
     default:
       return UnavailableError("request to registry " + r.Address() + " failed: " + what);
   }
