@@ -21,6 +21,24 @@ int Usage(std::ostream& err, const Status& s) {
   return 2;
 }
 
+// A publisher's text made safe for a terminal: C0 and C1 control characters
+// (which include escape sequences) become '?'.
+std::string Safe(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    uint8_t c = uint8_t(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else if (c == 0xc2 && i + 1 < s.size() && uint8_t(s[i + 1]) >= 0x80 && uint8_t(s[i + 1]) <= 0x9f) {
+      out += '?';
+      ++i;
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
+
 // Resolves a reference to a bundle digest: its @digest, else its tag.
 Result<Digest> Resolve(Remote& remote, const Reference& ref) {
   if (ref.digest) return *ref.digest;
@@ -125,29 +143,29 @@ int InspectCommand(const StoreOptions& so, const std::string& text, std::ostream
   }
   const format::Metadata& meta = m->meta;
   out << "bundle     " << d->ToString() << "\n"
-      << "name       " << meta.name << "\n";
-  if (!meta.version.empty()) out << "version    " << meta.version << "\n";
-  if (!meta.publisher.empty()) out << "publisher  " << meta.publisher << "\n";
-  if (!meta.created.empty()) out << "created    " << meta.created << "\n";
+      << "name       " << Safe(meta.name) << "\n";
+  if (!meta.version.empty()) out << "version    " << Safe(meta.version) << "\n";
+  if (!meta.publisher.empty()) out << "publisher  " << Safe(meta.publisher) << "\n";
+  if (!meta.created.empty()) out << "created    " << Safe(meta.created) << "\n";
   if (meta.license.spdx.empty()) {
     out << "license    (none stated)\n";
   } else {
-    out << "license    " << meta.license.spdx << (meta.license.file.empty() ? "" : " (" + meta.license.file + ")")
+    out << "license    " << Safe(meta.license.spdx) << (meta.license.file.empty() ? "" : " (" + Safe(meta.license.file) + ")")
         << "\n";
   }
   if (!meta.provenance.source.empty()) {
-    out << "source     " << meta.provenance.source
-        << (meta.provenance.revision.empty() ? "" : " @ " + meta.provenance.revision) << "\n";
+    out << "source     " << Safe(meta.provenance.source)
+        << (meta.provenance.revision.empty() ? "" : " @ " + Safe(meta.provenance.revision)) << "\n";
   }
   for (const Digest& b : meta.provenance.base_models) out << "base model " << b.ToString() << "\n";
-  for (const std::string& ds : meta.provenance.datasets) out << "dataset    " << ds << "\n";
+  for (const std::string& ds : meta.provenance.datasets) out << "dataset    " << Safe(ds) << "\n";
   uint64_t total = 0;
   for (const auto& f : m->files) total += f.size;
   out << "files      " << m->files.size() << ", " << HumanBytes(total) << "\n";
   for (const auto& f : m->files) {
     char size[32];
     std::snprintf(size, sizeof size, "%12s", HumanBytes(f.size).c_str());
-    out << "  " << size << "  " << f.media_type << "  " << f.path << "\n";
+    out << "  " << size << "  " << Safe(f.media_type) << "  " << Safe(f.path) << "\n";
   }
   return 0;
 }
