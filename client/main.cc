@@ -1,6 +1,7 @@
 // `arca`: the client command line. Parses flags and calls the libraries.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <iostream>
 
 #include "client/pull.h"
@@ -11,6 +12,10 @@
 
 int main(int argc, char** argv) {
   using namespace arca;
+  // A registry may close a connection while a pack is being sent (it refuses
+  // a token before reading the body): that is an error to report, not a
+  // reason to die of SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "arca: verified copies of open-weight models.\n"
       "Stores model directories as chunked, compressed, deduplicated bundles whose\n"

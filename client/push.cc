@@ -184,6 +184,7 @@ Result<PushReport> PushBundle(const StoreOptions& so, const PushOptions& po, std
   report.chunks_sent = missing.size();
 
   ARCA_ASSIGN_OR_RETURN(std::vector<UploadTask> tasks, PlanUploads(*store, missing));
+  if (!tasks.empty()) ARCA_RETURN_IF_ERROR(remote.CheckCanUpload());
   uint64_t total = 0;
   for (const UploadTask& t : tasks) total += t.size;
   std::atomic<uint64_t> sent{0};

@@ -410,6 +410,22 @@ Status Remote::GetPackRange(const Digest& pack, uint64_t offset, uint64_t length
   }, &unused);
 }
 
+Status Remote::CheckCanUpload() {
+  Response r;
+  return WithRetries("POST /v1/packs (empty)", [&](Response*, bool* retry) -> Status {
+    httplib::Result res = client().Post("/v1/packs", httplib::Headers{{"Accept", "application/json"}}, "",
+                                        "application/octet-stream");
+    if (!res) {
+      *retry = RetryableError(res.error());
+      return StatusFromError(res.error(), endpoint_.registry);
+    }
+    if (res->status == 401 || res->status == 403 || res->status >= 500) {
+      return StatusFromHttp(res->status, res->body, endpoint_.registry, retry);
+    }
+    return Status::Ok();  // the token was accepted; the empty pack was refused (or ignored)
+  }, &r);
+}
+
 Result<PackUploadResult> Remote::UploadPack(const std::string& file, const ByteCounter& progress) {
   ARCA_ASSIGN_OR_RETURN(UniqueFd fd, OpenForRead(file));
   struct stat st;

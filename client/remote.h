@@ -107,6 +107,13 @@ class Remote {
   // Reads bytes [offset, offset + length) of a registry pack into *out.
   Status GetPackRange(const Digest& pack, uint64_t offset, uint64_t length, std::string* out,
                       const ByteCounter& progress = nullptr);
+  // Whether this endpoint may upload packs: an empty upload that the
+  // registry refuses as an invalid pack once it has accepted the token.
+  // UNAUTHENTICATED or PERMISSION_DENIED (with the registry's message)
+  // otherwise. A registry answers a refused token before reading a body, so
+  // asking first gives its message rather than a broken connection halfway
+  // through a 64 MiB upload.
+  Status CheckCanUpload();
   // Uploads the pack file at `path`, streaming it from disk.
   Result<PackUploadResult> UploadPack(const std::string& path, const ByteCounter& progress = nullptr);
   // PUTs an object; `kind` is "file-index" or "manifest". True if it was new.
