@@ -1,0 +1,72 @@
+// `arca-registry`: the registry server and its token tool. Parses flags and
+// calls registry/commands.h.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "registry/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace arca;
+  CLI::App app{
+      "arca-registry: serves Arca bundles over HTTP (docs/API.md).\n"
+      "A data directory holds the store (DIR/store/) and the hashes of access tokens\n"
+      "(DIR/tokens.json).",
+      "arca-registry"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "arca-registry 0.1.0");
+
+  std::string data_dir, listen, ns, scope;
+  registry::ServerOptions so;
+
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Serve the registry API until SIGINT or SIGTERM.\n"
+      "Prints \"arca-registry listening on http://HOST:PORT (data DIR)\" once ready.\n"
+      "Examples:\n"
+      "  arca-registry serve --data /srv/arca --listen 0.0.0.0:8470\n"
+      "  arca-registry serve --data ./reg --listen 127.0.0.1:0 --anonymous-pull   # any free port\n"
+      "  arca-registry serve --data /srv/arca --listen :8443 --tls-cert cert.pem --tls-key key.pem");
+  serve->add_option("--data", data_dir, "Data directory (created if missing)")->required();
+  serve->add_option("--listen", listen, "HOST:PORT to listen on; port 0 picks a free one")->required();
+  serve->add_flag("--anonymous-pull", so.anonymous_pull, "Let anyone read without a token");
+  serve->add_option("--threads", so.threads, "Requests served at once (default 16)")->check(CLI::Range(1, 1024));
+  auto* cert = serve->add_option("--tls-cert", so.tls_cert, "PEM certificate chain: serve HTTPS")
+                   ->check(CLI::ExistingFile);
+  auto* key = serve->add_option("--tls-key", so.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+
+  CLI::App* token = app.add_subcommand("token", "Manage access tokens (on the server host)");
+  token->require_subcommand(1);
+  CLI::App* create = token->add_subcommand(
+      "create",
+      "Create a token and print it; it is shown only this once (the server keeps its hash).\n"
+      "Scopes: pull (read), push (read, upload, set tags), admin (push, delete tags).\n"
+      "Examples:\n"
+      "  arca-registry token create --data /srv/arca --namespace acme --scope push\n"
+      "  arca-registry token create --data /srv/arca --namespace '*' --scope pull");
+  create->add_option("--data", data_dir, "Data directory")->required();
+  create->add_option("--namespace", ns, "Namespace whose tags it may write, or '*' for all")->required();
+  create->add_option("--scope", scope, "pull, push or admin")->required()->check(
+      CLI::IsMember({"pull", "push", "admin"}));
+  CLI::App* list = token->add_subcommand("list", "List tokens: id, namespace, scope, creation time (never the token)");
+  list->add_option("--data", data_dir, "Data directory")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // --help and --version exit 0; bad usage is 2
+  }
+
+  try {
+    if (serve->parsed()) return registry::ServeCommand(data_dir, listen, so, std::cout, std::cerr);
+    if (create->parsed()) return registry::TokenCreateCommand(data_dir, ns, scope, std::cout, std::cerr);
+    if (list->parsed()) return registry::TokenListCommand(data_dir, std::cout, std::cerr);
+  } catch (const std::exception& e) {
+    std::cerr << "arca-registry: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

@@ -1,0 +1,124 @@
+// The registry's HTTP server: every endpoint of docs/API.md over a
+// store::Store, with bearer-token auth (registry/auth.h).
+//
+// A data directory holds the store in DIR/store/ and the token hashes in
+// DIR/tokens.json. Requests run on a pool of `threads` threads; the store is
+// thread-safe, and the few read-modify-write steps of the API (moving or
+// deleting a tag and reporting what it pointed to) are serialised here.
+//
+// Usage: Create (opens, binds) -> port() -> Run (blocks) ... Stop from any
+// thread. Nothing a client sends is trusted: sizes are checked before bodies
+// are read, names and digests are validated before they reach the store, and
+// error bodies never carry internal details (those go to stderr, tagged with
+// the request id that the response carries in "Arca-Request-Id").
+#ifndef ARCA_REGISTRY_SERVER_H_
+#define ARCA_REGISTRY_SERVER_H_
+
+#include <httplib.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "registry/auth.h"
+#include "registry/errors.h"
+#include "store/store.h"
+
+namespace arca::registry {
+
+// docs/API.md "Limits". Tests lower them.
+struct Limits {
+  uint64_t pack_bytes = 256ull << 20;
+  uint64_t object_bytes = 64ull << 20;
+  uint64_t manifest_bytes = 16ull << 20;
+  uint64_t json_bytes = 16ull << 20;
+  size_t digests_per_request = 65536;
+  size_t ranges_per_request = 64;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;                // 0: any free port; port() tells which
+  int threads = 16;            // requests served at once
+  bool anonymous_pull = false; // reads need no token
+  std::string tls_cert;        // PEM files: both set for HTTPS, neither for HTTP
+  std::string tls_key;
+  Limits limits;
+};
+
+class Server {
+ public:
+  // Opens (creating if needed) DIR/store, and binds the listening socket.
+  static Result<std::unique_ptr<Server>> Create(const std::string& data_dir, const ServerOptions& options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  int port() const { return port_; }
+  bool tls() const { return !options_.tls_cert.empty(); }
+
+  // Serves until Stop(). Returns once in-flight requests have finished.
+  Status Run();
+  // Makes Run() return. Callable from any thread, at any time, repeatedly;
+  // a Stop() before Run() makes Run() return at once.
+  void Stop();
+
+  // The store being served (for tests and maintenance in the same process).
+  store::Store& store() { return *store_; }
+
+ private:
+  using Request = httplib::Request;
+  using Response = httplib::Response;
+  using ContentReader = httplib::ContentReader;
+
+  Server(std::string data_dir, ServerOptions options, std::unique_ptr<store::Store> store);
+  void InstallRoutes();
+  void InstallHandlers();
+
+  // --- shared steps (server.cc) ---
+  // The token check for `need`; on failure the error response is written and
+  // false returned.
+  bool Authorize(const Request& req, Response& res, const Access& need);
+  // Writes `body` as JSON with `status`.
+  void ReplyJson(Response& res, int status, const std::string& body);
+  // Writes the error response (and logs a 5xx's detail with a request id).
+  void ReplyError(const Request& req, Response& res, const ApiError& e);
+  // Checks Content-Length (411 if absent, 413 over `limit`) and reads the
+  // whole body; nullopt after writing the error response.
+  std::optional<std::string> ReadBody(const Request& req, Response& res, const ContentReader& reader,
+                                      uint64_t limit);
+  // Removes the data directory's path from a message meant for a client.
+  std::string Scrub(std::string message) const;
+
+  // --- endpoints: chunks, packs, objects (blob_routes.cc) ---
+  void HandleChunksQuery(const Request& req, Response& res, const ContentReader& reader, bool locate);
+  void HandleGetPack(const Request& req, Response& res);
+  void HandleUploadPack(const Request& req, Response& res, const ContentReader& reader);
+  void HandlePutObject(const Request& req, Response& res, const ContentReader& reader);
+  void HandleGetObject(const Request& req, Response& res);
+
+  // --- endpoints: tags and repositories (tag_routes.cc) ---
+  void HandleGetTag(const Request& req, Response& res);
+  void HandlePutTag(const Request& req, Response& res, const ContentReader& reader);
+  void HandleDeleteTag(const Request& req, Response& res, const ContentReader& reader);
+  void HandleListRepository(const Request& req, Response& res);
+  void HandleRepositories(const Request& req, Response& res);
+
+  const std::string data_dir_;
+  const ServerOptions options_;
+  std::unique_ptr<store::Store> store_;
+  TokenStore tokens_;
+  std::unique_ptr<httplib::Server> http_;
+  int port_ = 0;
+  std::mutex tag_mu_;  // makes "read old tag, write new" one step
+  std::atomic<uint64_t> next_request_id_{1};
+  std::atomic<bool> stop_requested_{false}, run_started_{false}, run_finished_{false};
+};
+
+}  // namespace arca::registry
+
+#endif  // ARCA_REGISTRY_SERVER_H_
