@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <unordered_set>
 
 #include "common/crc32c.h"
@@ -148,8 +149,11 @@ Result<IngestResult> Store::IngestPack(const std::string& path) {
   Digest pack;
   std::vector<PackEntry> entries;
   if (fresh.size() == index->entries.size()) {
-    // All new: keep the upload as it is, named by its SHA-256.
+    // All new: keep the upload as it is, named by its SHA-256. It must be
+    // on disk before it is recorded.
     pack = Sha256Of(bytes);
+    ARCA_ASSIGN_OR_RETURN(UniqueFd fd, OpenForRead(path));
+    if (::fsync(fd.get()) != 0) return ErrnoToStatus(errno, "fsync " + path);
     entries = std::move(index->entries);
   } else {
     // Some were held already: copy only the new chunks into a fresh pack.
