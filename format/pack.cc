@@ -56,7 +56,6 @@ Result<PackWriter> PackWriter::Create(const std::string& path) {
 }
 
 Status PackWriter::Write(ByteView b) {
-  hash_.Update(b);
   offset_ += b.size();
   if (buffer_.size() + b.size() > kWriteBuffer) {
     ARCA_RETURN_IF_ERROR(WriteAll(fd_.get(), AsBytes(buffer_), path_));
@@ -92,7 +91,7 @@ Result<Digest> PackWriter::Finish() {
   buffer_.clear();
   if (::fsync(fd_.get()) != 0) return ErrnoToStatus(errno, "fsync " + path_);
   fd_.Reset();
-  return hash_.Finish();
+  return index_digest;
 }
 
 Result<uint64_t> PackIndex::RequiredTailSize(ByteView trailer, uint64_t pack_size) {
@@ -126,6 +125,7 @@ Result<PackIndex> PackIndex::Parse(ByteView tail, uint64_t pack_size) {
     return DataLossError("pack index digest does not match (index corrupt)");
   }
   PackIndex out;
+  out.name = Digest::FromBytes(trailer.data() + 16);
   out.index_offset = GetLE64(trailer.data());
   const size_t count = index.size() / kPackEntrySize;
   out.entries.reserve(count);

@@ -57,7 +57,8 @@ class PackWriter {
   size_t count() const { return entries_.size(); }
   const std::vector<PackEntry>& entries() const { return entries_; }
 
-  // Writes index and trailer, fsyncs, closes; returns the pack's digest.
+  // Writes index and trailer, fsyncs, closes; returns the pack's name (the
+  // SHA-256 of its index, FORMAT.md §3).
   Result<Digest> Finish();
 
  private:
@@ -66,7 +67,6 @@ class PackWriter {
 
   std::string path_;
   UniqueFd fd_;
-  Sha256 hash_;
   uint64_t offset_ = 0;
   std::vector<PackEntry> entries_;
   std::string buffer_;  // coalesces small writes
@@ -76,6 +76,7 @@ class PackWriter {
 struct PackIndex {
   std::vector<PackEntry> entries;  // in offset order
   uint64_t index_offset = 0;       // end of chunk data
+  Digest name;                     // SHA-256 of the index: the pack's name (FORMAT.md §3)
 
   // Parses and checks the index given the pack's last bytes. `tail` must be
   // the final `tail.size()` bytes of a pack of `pack_size` bytes; it must

@@ -36,10 +36,14 @@ Built BuildPack(const testing::TempDir& dir, int chunks, size_t chunk_size) {
 TEST(PackTest, WriteReadVerify) {
   testing::TempDir dir;
   Built b = BuildPack(dir, 6, 20000);
-  EXPECT_EQ(Sha256Of(b.bytes), b.digest);
   ASSERT_OK(VerifyPackBytes(AsBytes(b.bytes)));
   auto idx = PackIndex::Parse(AsBytes(b.bytes), b.bytes.size());
   ASSERT_OK(idx);
+  // A pack is named by the SHA-256 of its index (the entries, which pin
+  // every chunk's digest, place, lengths, codec and CRC).
+  const size_t index_bytes = idx->entries.size() * kPackEntrySize;
+  EXPECT_EQ(Sha256Of(AsBytes(b.bytes).subspan(idx->index_offset, index_bytes)), b.digest);
+  EXPECT_EQ(idx->name, b.digest);
   ASSERT_EQ(idx->entries.size(), 6u);
   for (size_t i = 0; i < 6; ++i) {
     const PackEntry& e = idx->entries[i];

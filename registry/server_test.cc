@@ -197,11 +197,11 @@ TEST_F(RegistryTest, PackReadsWholeHeadAndRanges) {
   ASSERT_TRUE(up);
   ASSERT_EQ(up->status, 201) << up->body;
   json j = Json(up);
-  EXPECT_EQ(j["pack"], Sha256Of(pack).ToString());
+  EXPECT_EQ(j["pack"], PackName(pack).ToString());
   EXPECT_EQ(j["chunks"], 3);
   EXPECT_EQ(j["new_chunks"], 3);
   EXPECT_EQ(j["stored_bytes"], pack.size());
-  const std::string url = "/v1/packs/" + Sha256Of(pack).ToString();
+  const std::string url = "/v1/packs/" + PackName(pack).ToString();
 
   auto r = cli_->Get(url, Bearer(pull_));
   ASSERT_TRUE(r);

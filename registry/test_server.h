@@ -28,6 +28,12 @@
 
 namespace arca::registry::testing {
 
+// A pack's name: the SHA-256 of its index (format/FORMAT.md §3).
+inline Digest PackName(const std::string& pack) {
+  auto index = format::PackIndex::Parse(AsBytes(pack), pack.size());
+  return index.ok() ? index->name : Digest{};
+}
+
 using ::arca::testing::TempDir;
 using nlohmann::json;
 

@@ -149,9 +149,9 @@ Result<IngestResult> Store::IngestPack(const std::string& path) {
   Digest pack;
   std::vector<PackEntry> entries;
   if (fresh.size() == index->entries.size()) {
-    // All new: keep the upload as it is, named by its SHA-256. It must be
-    // on disk before it is recorded.
-    pack = Sha256Of(bytes);
+    // All new: keep the upload as it is, under its name (the SHA-256 of
+    // its index, checked by Parse). It must be on disk before it is recorded.
+    pack = index->name;
     ARCA_ASSIGN_OR_RETURN(UniqueFd fd, OpenForRead(path));
     if (::fsync(fd.get()) != 0) return ErrnoToStatus(errno, "fsync " + path);
     entries = std::move(index->entries);
