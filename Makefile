@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test bench clean fuzz
+.PHONY: all deps build run test bench bench-registry clean fuzz
 
 all: build
 
@@ -28,6 +28,11 @@ test: build
 
 bench: build
 	$(BUILD)/bin/arca-bench-format
+
+# Push and pull on loopback against docker-registry + skopeo (installed by the
+# script when missing); see bench/registry/RESULTS.md.
+bench-registry: build
+	bash bench/registry/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
