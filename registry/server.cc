@@ -69,9 +69,20 @@ Server::~Server() { Stop(); }
 
 Status Server::Run() {
   run_started_ = true;
-  bool ok = true;
-  if (!stop_requested_) ok = http_->listen_after_bind();
+  // A Stop() that came before Run() could not stop httplib (it ignores
+  // stop() until its accept loop runs), and skipping the loop would leave
+  // the bound socket accepting connections that nobody answers. So run the
+  // loop anyway and stop it as soon as it is up.
+  std::thread stopper;
+  if (stop_requested_) {
+    stopper = std::thread([this] {
+      while (!run_finished_ && !http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      http_->stop();
+    });
+  }
+  bool ok = http_->listen_after_bind();
   run_finished_ = true;
+  if (stopper.joinable()) stopper.join();
   if (!ok && !stop_requested_) return UnavailableError("the server stopped accepting connections");
   return Status::Ok();
 }

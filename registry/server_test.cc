@@ -347,5 +347,22 @@ TEST_F(RegistryTest, ServesHttpsWithCertificateAndKey) {
   EXPECT_EQ(Server::Create(tmp_ / "data", o).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(RegistryTest, StopBeforeRunStillStopsAndClosesThePort) {
+  ServerOptions o;
+  auto s = Server::Create(tmp_ / "data2", o);
+  ASSERT_OK(s);
+  const int port = (*s)->port();
+  (*s)->Stop();
+  std::thread t([&] { EXPECT_OK((*s)->Run()); });
+  t.join();  // returns instead of serving forever
+  httplib::Client cli("127.0.0.1", port);
+  cli.set_connection_timeout(1);
+  cli.set_read_timeout(1);
+  auto r = cli.Get("/v1/");
+  // Refused, not accepted and then left unanswered (a read timeout).
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), httplib::Error::Connection) << httplib::to_string(r.error());
+}
+
 }  // namespace
 }  // namespace arca::registry::testing
