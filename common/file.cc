@@ -72,6 +72,26 @@ Status FsyncDir(const std::string& dir) {
   return Status::Ok();
 }
 
+Status MakeSafeDirs(const std::string& root, std::string_view rel_dir) {
+  std::string cur = root;
+  size_t start = 0;
+  while (start < rel_dir.size()) {
+    size_t end = rel_dir.find('/', start);
+    if (end == std::string_view::npos) end = rel_dir.size();
+    cur += "/" + std::string(rel_dir.substr(start, end - start));
+    struct stat st;
+    if (::lstat(cur.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) return FailedPreconditionError(cur + " exists and is not a directory (or is a symlink)");
+    } else if (errno == ENOENT) {
+      if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoToStatus(errno, "mkdir " + cur);
+    } else {
+      return ErrnoToStatus(errno, "stat " + cur);
+    }
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
 Status MakeDirs(const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);

@@ -57,6 +57,10 @@ Status FsyncDir(const std::string& dir);
 
 // mkdir -p.
 Status MakeDirs(const std::string& path);
+// Creates root/rel_dir one component at a time, refusing any component that
+// exists as something other than a real directory (a symlink could point
+// outside root). `root` itself must already exist.
+Status MakeSafeDirs(const std::string& root, std::string_view rel_dir);
 
 // A read-only memory map of a whole file. Move-only; unmaps on destruction.
 // An empty file maps to an empty view.

@@ -36,5 +36,23 @@ TEST(FileTest, MissingFileIsNotFound) {
   EXPECT_EQ(MappedFile::Open("/nonexistent/x").status().code(), StatusCode::kNotFound);
 }
 
+TEST(FileTest, MakeSafeDirsCreatesComponentsAndRefusesSymlinks) {
+  const std::filesystem::path tmp = TempDir() + "/safe";
+  std::filesystem::remove_all(tmp);
+  std::filesystem::create_directories(tmp / "root");
+  ASSERT_TRUE(MakeSafeDirs(tmp / "root", "a/b/c").ok());
+  EXPECT_TRUE(std::filesystem::is_directory(tmp / "root/a/b/c"));
+  ASSERT_TRUE(MakeSafeDirs(tmp / "root", "a/b/c").ok());  // again: already there
+  // A symlinked component (which could lead outside root) is refused, and
+  // nothing is created through it.
+  std::filesystem::create_directories(tmp / "outside");
+  std::filesystem::create_directory_symlink(tmp / "outside", tmp / "root/link");
+  EXPECT_EQ(MakeSafeDirs(tmp / "root", "link/x").code(), StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "outside/x"));
+  // So is a component that is a file.
+  ASSERT_TRUE(WriteFileAtomic(tmp / "root/file", "x").ok());
+  EXPECT_EQ(MakeSafeDirs(tmp / "root", "file/y").code(), StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace arca

@@ -402,33 +402,6 @@ Result<AddResult> Store::AddDirectory(const std::string& dir, const format::Meta
 
 // ---------------------------------------------------------------- checkout
 
-namespace {
-
-// Creates out_dir/rel_dir one component at a time, refusing any component
-// that exists as something other than a real directory (a symlink could
-// point outside out_dir).
-Status MakeSafeDirs(const std::string& out_dir, std::string_view rel_dir) {
-  std::string cur = out_dir;
-  size_t start = 0;
-  while (start < rel_dir.size()) {
-    size_t end = rel_dir.find('/', start);
-    if (end == std::string_view::npos) end = rel_dir.size();
-    cur += "/" + std::string(rel_dir.substr(start, end - start));
-    struct stat st;
-    if (::lstat(cur.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) return FailedPreconditionError(cur + " exists and is not a directory (or is a symlink)");
-    } else if (errno == ENOENT) {
-      if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoToStatus(errno, "mkdir " + cur);
-    } else {
-      return ErrnoToStatus(errno, "stat " + cur);
-    }
-    start = end + 1;
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Status Store::Checkout(const Digest& bundle, const std::string& out_dir, int threads) const {
   ARCA_ASSIGN_OR_RETURN(format::Manifest manifest, GetManifest(bundle));
   ARCA_RETURN_IF_ERROR(MakeDirs(out_dir));
