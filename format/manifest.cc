@@ -125,10 +125,16 @@ Status Manifest::Validate() const {
   }
   ARCA_RETURN_IF_ERROR(CheckString("provenance.source", meta.provenance.source));
   ARCA_RETURN_IF_ERROR(CheckString("provenance.revision", meta.provenance.revision));
-  if (meta.provenance.base_models.size() > kMaxListEntries || meta.provenance.datasets.size() > kMaxListEntries) {
+  if (meta.provenance.base_models.size() > kMaxListEntries || meta.provenance.datasets.size() > kMaxListEntries ||
+      meta.provenance.base_model_names.size() > kMaxListEntries) {
     return ResourceExhaustedError("provenance lists are limited to 1000 entries");
   }
   for (const auto& d : meta.provenance.datasets) ARCA_RETURN_IF_ERROR(CheckString("provenance.datasets[]", d));
+  for (const auto& n : meta.provenance.base_model_names) {
+    ARCA_RETURN_IF_ERROR(CheckString("provenance.base_model_names[]", n));
+    // An empty entry would have no canonical meaning; the reader refuses it.
+    if (n.empty()) return InvalidArgumentError("provenance.base_model_names has an empty entry");
+  }
   if (files.size() > kMaxManifestFiles) return ResourceExhaustedError("a bundle has at most 100000 files");
   for (size_t i = 0; i < files.size(); ++i) {
     const ManifestFile& f = files[i];
@@ -185,6 +191,7 @@ std::string Manifest::Canonical() const {
     for (const Digest& d : p.base_models) arr.push_back(d.ToString());
     prov["base_models"] = arr;
   }
+  if (!p.base_model_names.empty()) prov["base_model_names"] = p.base_model_names;
   if (!p.datasets.empty()) prov["datasets"] = p.datasets;
   if (!prov.empty()) j["provenance"] = prov;
   Json arr = Json::array();
@@ -275,7 +282,7 @@ Result<Manifest> Manifest::Parse(std::string_view bytes) {
   }
   if (auto it = j.find("provenance"); it != j.end()) {
     Reader r("provenance");
-    ARCA_RETURN_IF_ERROR(r.Object(*it, {"source", "revision", "base_models", "datasets"}));
+    ARCA_RETURN_IF_ERROR(r.Object(*it, {"source", "revision", "base_models", "base_model_names", "datasets"}));
     Provenance& p = m.meta.provenance;
     ARCA_RETURN_IF_ERROR(r.String(*it, "source", false, &p.source));
     ARCA_RETURN_IF_ERROR(r.String(*it, "revision", false, &p.revision));
@@ -287,6 +294,13 @@ Result<Manifest> Manifest::Parse(std::string_view bytes) {
         Result<Digest> d = Digest::Parse(e.get<std::string>());
         if (!d.ok()) return r.Bad("\"base_models\": " + std::string(d.status().message()));
         p.base_models.push_back(*d);
+      }
+    }
+    ARCA_RETURN_IF_ERROR(r.Array(*it, "base_model_names", kMaxListEntries, &arr));
+    if (arr) {
+      for (const Json& e : *arr) {
+        if (!e.is_string()) return r.Bad("\"base_model_names\" entries must be strings");
+        p.base_model_names.push_back(e.get<std::string>());
       }
     }
     ARCA_RETURN_IF_ERROR(r.Array(*it, "datasets", kMaxListEntries, &arr));

@@ -38,6 +38,10 @@ struct Provenance {
   std::string source;              // upstream URL
   std::string revision;            // upstream revision (commit, tag)
   std::vector<Digest> base_models; // bundle digests this model derives from
+  // Upstream names of base models as the publisher states them (e.g. a
+  // Hugging Face repository "meta-llama/Llama-3.1-8B"). Unverified labels:
+  // only base_models digests can be checked.
+  std::vector<std::string> base_model_names;
   std::vector<std::string> datasets;
   bool operator==(const Provenance&) const = default;
 };

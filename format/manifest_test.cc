@@ -109,6 +109,50 @@ TEST(ManifestTest, RejectsNonCanonicalAndBadInput) {
   EXPECT_EQ(ParseStatus(std::string(kMaxManifestBytes + 1, ' ')).code(), StatusCode::kResourceExhausted);
 }
 
+// base_model_names is optional: a manifest without it keeps the bytes above
+// (CanonicalGolden and MinimalManifest are unchanged), and with it the member
+// sorts before "base_models" ('_' < 's').
+TEST(ManifestTest, BaseModelNames) {
+  Manifest m;
+  m.meta.name = "a";
+  m.meta.provenance.base_model_names = {"meta-llama/Llama-3.1-8B", "Qwen/Qwen2.5-7B"};
+  m.meta.provenance.base_models = {Sha256Of(std::string_view("base"))};
+  ASSERT_OK(m.Validate());
+  std::string want = R"({"files":[],"name":"a","provenance":{"base_model_names":["meta-llama/Llama-3.1-8B",)"
+                     R"("Qwen/Qwen2.5-7B"],"base_models":[")" +
+                     Sha256Of(std::string_view("base")).ToString() + R"("]},"schema":"arca.manifest.v1"})";
+  EXPECT_EQ(m.Canonical(), want);
+  auto back = Manifest::Parse(want);
+  ASSERT_OK(back);
+  EXPECT_EQ(*back, m);
+
+  // Names alone are a valid provenance.
+  m.meta.provenance.base_models.clear();
+  auto alone = Manifest::Parse(m.Canonical());
+  ASSERT_OK(alone);
+  EXPECT_EQ(alone->meta.provenance.base_model_names.size(), 2u);
+
+  const std::string good = m.Canonical();
+  for (const auto& [what, text] : std::vector<std::pair<std::string, std::string>>{
+           {"not a list", Replace(good, R"(["meta-llama/Llama-3.1-8B","Qwen/Qwen2.5-7B"])", R"("meta-llama/x")")},
+           {"empty list", Replace(good, R"(["meta-llama/Llama-3.1-8B","Qwen/Qwen2.5-7B"])", "[]")},
+           {"number entry", Replace(good, R"("Qwen/Qwen2.5-7B")", "7")},
+           {"empty entry", Replace(good, R"("Qwen/Qwen2.5-7B")", R"("")")},
+           {"misspelt", Replace(good, "base_model_names", "base_model_name")},
+       }) {
+    Status s = ParseStatus(text);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << what << ": " << s.ToString();
+  }
+
+  Manifest big = m;
+  big.meta.provenance.base_model_names.assign(kMaxListEntries + 1, "x/y");
+  EXPECT_EQ(big.Validate().code(), StatusCode::kResourceExhausted);
+  big.meta.provenance.base_model_names = {std::string(kMaxStringBytes + 1, 'x')};
+  EXPECT_EQ(big.Validate().code(), StatusCode::kResourceExhausted);
+  big.meta.provenance.base_model_names = {"bad\xff"};
+  EXPECT_EQ(big.Validate().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(ManifestTest, MediaTypes) {
   EXPECT_EQ(MediaTypeForPath("m/model.gguf"), "application/vnd.gguf");
   EXPECT_EQ(MediaTypeForPath("config.json"), "application/json");
