@@ -30,6 +30,7 @@ std::string_view KindName(store::ObjectKind kind) {
     case store::ObjectKind::kFileIndex: return "file-index";
     case store::ObjectKind::kManifest: return "manifest";
     case store::ObjectKind::kBlob: return "blob";
+    case store::ObjectKind::kAttestation: return "attestation";
   }
   return "unknown";
 }

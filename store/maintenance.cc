@@ -135,7 +135,7 @@ FsckReport Store::Fsck() const {
   });
 
   // Objects: digest, kind, parse, references.
-  DigestSet manifests, indexes;
+  DigestSet manifests, indexes, attestations;
   std::vector<std::pair<Digest, std::string>> to_check;
   ForEachWithPrefix(db, internal::kObjectPrefix, [&](const std::string& k, const std::string& v) {
     ++r.objects;
@@ -152,6 +152,7 @@ FsckReport Store::Fsck() const {
     }
     if (v[0] == char(ObjectKind::kManifest)) manifests.insert(d);
     else if (v[0] == char(ObjectKind::kFileIndex)) indexes.insert(d);
+    else if (v[0] == char(ObjectKind::kAttestation)) attestations.insert(d);
     else if (v[0] != char(ObjectKind::kBlob)) r.problems.push_back("object " + d.ToString() + " has unknown kind");
     to_check.emplace_back(d, v);
   });
@@ -182,6 +183,30 @@ FsckReport Store::Fsck() const {
       }
     }
   }
+  // Attestation index records: each names a held manifest and a held
+  // attestation object; each attestation object is indexed at least once.
+  DigestSet indexed;
+  ForEachWithPrefix(db, internal::kAttestationPrefix, [&](const std::string& k, const std::string& v) {
+    ++r.attestations;
+    if (k.size() != 64 || !v.empty()) {
+      r.problems.push_back("attestation index record " + HexEncode(AsBytes(k)) + " is malformed");
+      return;
+    }
+    Digest subject = KeyDigest(k);
+    Digest envelope = Digest::FromBytes(reinterpret_cast<const uint8_t*>(k.data()) + 32);
+    indexed.insert(envelope);
+    if (!manifests.count(subject)) {
+      r.problems.push_back("attestation " + envelope.ToString() + ": its subject bundle " + subject.ToString() +
+                           " is missing");
+    }
+    if (!attestations.count(envelope)) {
+      r.problems.push_back("attestation " + envelope.ToString() + " of bundle " + subject.ToString() +
+                           " is indexed but its object is missing or of another kind");
+    }
+  });
+  for (const Digest& d : attestations) {
+    if (!indexed.count(d)) r.problems.push_back("attestation " + d.ToString() + " is attached to no bundle");
+  }
   for (const auto& [name, d] : ListRefs()) {
     ++r.refs;
     if (!manifests.count(d)) r.problems.push_back("ref " + name + ": bundle " + d.ToString() + " is missing");
@@ -203,6 +228,8 @@ Result<GcReport> Store::Gc() {
       live_objects.insert(f.index);
       for (const auto& c : fi.chunks) live_chunks.insert(c.digest);
     }
+    ARCA_ASSIGN_OR_RETURN(std::vector<Digest> attached, ListAttestations(bundle));
+    live_objects.insert(attached.begin(), attached.end());
   }
   // Sweep records in one batch.
   rocksdb::WriteBatch batch;
@@ -210,6 +237,12 @@ Result<GcReport> Store::Gc() {
     if (!live_objects.count(KeyDigest(k))) {
       batch.Delete(std::string(1, internal::kObjectPrefix) + k);
       ++r.objects_removed;
+    }
+  });
+  // Index records of attestations whose subject is gone go with it.
+  ForEachWithPrefix(db, internal::kAttestationPrefix, [&](const std::string& k, const std::string&) {
+    if (k.size() != 64 || !live_objects.count(KeyDigest(k))) {
+      batch.Delete(std::string(1, internal::kAttestationPrefix) + k);
     }
   });
   std::unordered_map<Digest, uint64_t, DigestHash> live_per_pack;

@@ -36,7 +36,11 @@
 namespace arca::store {
 
 // What an object is; stored with it and checked when it is read back.
-enum class ObjectKind : uint8_t { kFileIndex = 'F', kManifest = 'M', kBlob = 'B' };
+enum class ObjectKind : uint8_t { kFileIndex = 'F', kManifest = 'M', kBlob = 'B', kAttestation = 'A' };
+
+// Bounds on the attestations attached to one bundle (docs/store.md).
+inline constexpr size_t kMaxAttestationBytes = 1 << 20;  // one envelope, as uploaded
+inline constexpr size_t kMaxAttestationsPerSubject = 256;
 
 // Where a chunk lives.
 struct ChunkLocation {
@@ -52,7 +56,7 @@ struct AddResult {
 };
 
 struct FsckReport {
-  uint64_t packs = 0, chunks = 0, objects = 0, refs = 0, bytes_checked = 0;
+  uint64_t packs = 0, chunks = 0, objects = 0, refs = 0, attestations = 0, bytes_checked = 0;
   std::vector<std::string> problems;  // one line each, naming the object
   std::vector<std::string> orphans;   // unreferenced pack files (harmless; gc removes)
   bool ok() const { return problems.empty(); }
@@ -133,6 +137,22 @@ class Store {
   // FAILED_PRECONDITION lists what is missing in *missing (up to 100).
   Status CheckBundleComplete(const Digest& bundle, std::vector<Digest>* missing = nullptr) const;
 
+  // --- attestations: envelopes attached to a bundle (its "subject") ---
+  // Stores `envelope` verbatim as an object of kind kAttestation (its digest
+  // is the SHA-256 of these bytes) and indexes it under `subject`. The store
+  // does not look inside: callers check the envelope's structure and that it
+  // names `subject`. One envelope may be attached to several subjects.
+  // Returns true if it was new for this subject. Errors:
+  //   FAILED_PRECONDITION  `subject` is not a held manifest
+  //   RESOURCE_EXHAUSTED   envelope over kMaxAttestationBytes, or the subject
+  //                        already has kMaxAttestationsPerSubject
+  //   INVALID_ARGUMENT     empty envelope, or its digest is held as another kind
+  Result<bool> PutAttestation(const Digest& subject, std::string_view envelope);
+  // Digests of the envelopes attached to `subject`, in digest order (at most
+  // kMaxAttestationsPerSubject); empty if none. Read each with
+  // GetObject(d, ObjectKind::kAttestation).
+  Result<std::vector<Digest>> ListAttestations(const Digest& subject) const;
+
   // --- refs: names ("org/model:tag") bound to bundle digests ---
   Status SetRef(const std::string& name, const Digest& d);
   Result<Digest> GetRef(const std::string& name) const;
@@ -157,7 +177,8 @@ class Store {
   // Rehashes every pack, chunk and object; checks every reference.
   FsckReport Fsck() const;
   // Removes what no ref reaches: objects, chunk records, packs with no live
-  // chunk, orphan pack files.
+  // chunk, orphan pack files. Attestations live as long as their subject
+  // bundle does.
   Result<GcReport> Gc();
 
   // Path of a pack file (whether or not it exists).

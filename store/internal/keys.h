@@ -4,6 +4,8 @@
 //   'p' digest[32]  -> pack size u64 | chunk count u32
 //   'o' digest[32]  -> kind u8 | object bytes
 //   'r' name        -> bundle digest[32]
+//   'a' subject[32] envelope[32] -> empty: attestation `envelope` (an 'o'
+//                                   object of kind 'A') is attached to bundle `subject`
 #ifndef ARCA_STORE_INTERNAL_KEYS_H_
 #define ARCA_STORE_INTERNAL_KEYS_H_
 
@@ -20,12 +22,22 @@ inline constexpr char kChunkPrefix = 'c';
 inline constexpr char kPackPrefix = 'p';
 inline constexpr char kObjectPrefix = 'o';
 inline constexpr char kRefPrefix = 'r';
+inline constexpr char kAttestationPrefix = 'a';
+inline constexpr size_t kAttestationKeySize = 1 + 32 + 32;
 inline constexpr size_t kChunkValueSize = 53;
 inline constexpr size_t kPackValueSize = 12;
 
 inline std::string DigestKey(char prefix, const Digest& d) {
   std::string k(1, prefix);
   k.append(reinterpret_cast<const char*>(d.bytes.data()), 32);
+  return k;
+}
+
+// The index key of attestation `envelope` of `subject`; its first 33 bytes
+// (DigestKey(kAttestationPrefix, subject)) are the prefix that lists a subject.
+inline std::string AttestationKey(const Digest& subject, const Digest& envelope) {
+  std::string k = DigestKey(kAttestationPrefix, subject);
+  k.append(reinterpret_cast<const char*>(envelope.bytes.data()), 32);
   return k;
 }
 

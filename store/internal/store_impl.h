@@ -21,6 +21,9 @@ struct Store::Impl {
   // Serialises the last step of IngestPack (which chunks are new, then
   // record them), so that two racing uploads store each chunk once.
   std::mutex ingest_mu;
+  // Serialises PutAttestation's count-then-write, so that racing uploads
+  // cannot pass kMaxAttestationsPerSubject.
+  std::mutex attestation_mu;
 
   // Renames a finished pack from tmp_path to its place, fsyncs the
   // directory, and records the pack and its entries in one batch. Returns
