@@ -51,6 +51,27 @@ Result<std::string> Base64Decode(std::string_view text);
 std::string SignEnvelope(std::string_view payload_type, std::string_view payload,
                          const SecretKey& secret, std::string_view keyid);
 
+// An envelope as parsed, nothing verified yet.
+struct Envelope {
+  struct Sig {
+    std::string keyid;
+    std::string sig;  // decoded signature bytes (any length; Verify checks 64)
+  };
+  std::string payload_type;
+  std::string payload;  // decoded
+  std::vector<Sig> signatures;
+};
+
+// Structural parse with the rules of the file comment (for a registry that
+// validates uploads, and for callers that judge each signature themselves).
+// kInvalidArgument saying which field and why.
+Result<Envelope> ParseEnvelope(std::string_view envelope);
+
+// Checks signature `sig` of `env` (over its PAE) with `pub`: OK,
+// kInvalidArgument (not 64 bytes) or kUnauthenticated.
+Status VerifyEnvelopeSignature(const Envelope& env, const Envelope::Sig& sig,
+                               const PublicKey& pub);
+
 // Trusted public keys, by the keyid string they sign under.
 using TrustedKeys = std::map<std::string, PublicKey, std::less<>>;
 
