@@ -94,8 +94,7 @@ Status OnlyFields(const nlohmann::json& obj, std::initializer_list<std::string_v
 
 }  // namespace
 
-Result<VerifiedEnvelope> VerifyEnvelope(std::string_view envelope, std::string_view expected_type,
-                                        const TrustedKeys& trusted) {
+Result<Envelope> ParseEnvelope(std::string_view envelope) {
   if (envelope.size() > kMaxEnvelopeBytes) {
     return InvalidArgumentError("envelope is larger than " + std::to_string(kMaxEnvelopeBytes) +
                                 " bytes");
@@ -105,7 +104,7 @@ Result<VerifiedEnvelope> VerifyEnvelope(std::string_view envelope, std::string_v
   if (!env.is_object()) return InvalidArgumentError("envelope is not a JSON object");
   ARCA_RETURN_IF_ERROR(OnlyFields(env, {"payload", "payloadType", "signatures"}, "envelope"));
 
-  VerifiedEnvelope out;
+  Envelope out;
   ARCA_ASSIGN_OR_RETURN(std::string payload_b64,
                         StringField(env, "payload", kMaxEnvelopeBytes, "envelope"));
   ARCA_ASSIGN_OR_RETURN(out.payload_type,
@@ -128,37 +127,43 @@ Result<VerifiedEnvelope> VerifyEnvelope(std::string_view envelope, std::string_v
     return InvalidArgumentError("envelope: more than " + std::to_string(kMaxSignatures) +
                                 " signatures");
   }
-
-  // Parse every signature before checking any, so a malformed envelope is
-  // always rejected as malformed.
-  struct Entry {
-    std::string keyid;
-    std::string sig;
-  };
-  std::vector<Entry> entries;
   for (size_t i = 0; i < sigs->size(); ++i) {
     const nlohmann::json& s = (*sigs)[i];
     const std::string where = "signatures[" + std::to_string(i) + "]";
     if (!s.is_object()) return InvalidArgumentError(where + " is not an object");
     ARCA_RETURN_IF_ERROR(OnlyFields(s, {"keyid", "sig"}, where));
-    Entry e;
+    Envelope::Sig e;
     ARCA_ASSIGN_OR_RETURN(e.keyid, StringField(s, "keyid", kMaxKeyIdBytes, where));
     ARCA_ASSIGN_OR_RETURN(std::string sig_b64, StringField(s, "sig", 1024, where));
     Result<std::string> sig = Base64Decode(sig_b64);
     if (!sig.ok()) return sig.status().WithContext(where + " \"sig\"");
     e.sig = std::move(sig).value();
-    entries.push_back(std::move(e));
+    out.signatures.push_back(std::move(e));
   }
+  return out;
+}
 
-  if (out.payload_type != expected_type) {
-    return FailedPreconditionError("payloadType \"" + out.payload_type + "\" is not the expected \"" +
-                                   std::string(expected_type) + "\"");
+Status VerifyEnvelopeSignature(const Envelope& env, const Envelope::Sig& sig,
+                               const PublicKey& pub) {
+  return Verify(pub, AsBytes(Pae(env.payload_type, env.payload)), AsBytes(sig.sig));
+}
+
+Result<VerifiedEnvelope> VerifyEnvelope(std::string_view envelope, std::string_view expected_type,
+                                        const TrustedKeys& trusted) {
+  // Parse every signature before checking any, so a malformed envelope is
+  // always rejected as malformed.
+  ARCA_ASSIGN_OR_RETURN(Envelope env, ParseEnvelope(envelope));
+  if (env.payload_type != expected_type) {
+    return FailedPreconditionError("payloadType \"" + env.payload_type +
+                                   "\" is not the expected \"" + std::string(expected_type) + "\"");
   }
-
+  VerifiedEnvelope out;
+  out.payload_type = std::move(env.payload_type);
+  out.payload = std::move(env.payload);
   const std::string pae = Pae(out.payload_type, out.payload);
   std::string why;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const Entry& e = entries[i];
+  for (size_t i = 0; i < env.signatures.size(); ++i) {
+    const Envelope::Sig& e = env.signatures[i];
     if (!why.empty()) why += "; ";
     why += "signatures[" + std::to_string(i) + "] keyid " + e.keyid + ": ";
     auto key = trusted.find(e.keyid);

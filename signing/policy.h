@@ -69,7 +69,7 @@ struct PolicyRule {
   UnsignedMode unsigned_mode = UnsignedMode::kRefuse;
   size_t index = 0;                // position in "rules", for messages
 
-  // "rule 2 'qwen/*'": how messages name the rule.
+  // "policy rule 'qwen/*'": how messages name the rule.
   std::string Label() const;
 };
 
@@ -112,7 +112,7 @@ struct LicenseExpr {
   enum class Kind { kId, kWith, kAnd, kOr };
   Kind kind = Kind::kId;
   std::string id;         // kId: the licence id or LicenseRef-...; kWith: the exception
-  std::vector<std::unique_ptr<LicenseExpr>> children;  // kWith: 1 (the licence); kAnd/kOr: 2
+  std::vector<std::unique_ptr<LicenseExpr>> children;  // kWith: 1 (the licence); kAnd/kOr: 2 or more
 };
 
 // Parses an SPDX licence expression (ids of [A-Za-z0-9.+-], LicenseRef- and
@@ -125,13 +125,13 @@ struct LicenseDecision {
   bool accepted = false;
   // Accepted: "licence Apache-2.0 accepted by ..."; refused: names the
   // licence and the list, e.g. "licence CC-BY-NC-4.0 is on the deny list of
-  // rule 1 'x/*'".
+  // policy rule 'x/*'".
   std::string text;
 };
 
 // Decides `spdx` (the manifest's expression, possibly empty) under `lists`
-// (null = no lists). `where` names the lists' origin in the text ("rule 1
-// 'x/*'" or "the policy"). No licence: refused when an allow list is set,
+// (null = no lists). `where` names the lists' origin in the text ("policy
+// rule 'x/*'" or "the policy's global licence lists"). No licence: refused when an allow list is set,
 // else accepted with a note. An unparsable expression is refused.
 LicenseDecision DecideLicense(const LicensePolicy* lists, std::string_view spdx,
                               std::string_view where);

@@ -59,7 +59,7 @@ struct VerifyReport {
   bool ok = false;
   format::Manifest manifest;             // empty if the manifest did not parse
   std::string rule;                      // the matched pattern, empty if none
-  std::string rule_label;                // "rule 1 'qwen/*'"
+  std::string rule_label;                // "policy rule 'qwen/*'"
   int threshold = 0;
   int counted = 0;                       // distinct rule keys that signed
   std::vector<std::string> signers;      // names of the counted keys
