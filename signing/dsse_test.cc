@@ -15,8 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/bytes.h"
+#include "common/file.h"
 #include "common/testing.h"
+#include "signing/keyfile.h"
 #include "signing/keys.h"
+#include "signing/statement.h"
+#include "signing/verify.h"
 
 namespace arca::signing {
 namespace {
@@ -375,6 +379,126 @@ class Interop : public Envelope {
 TEST_F(Interop, SecuresystemslibDsseEnvelopeVerifies) { Check(kEnvelopeScript); }
 
 TEST_F(Interop, SecuresystemslibEd25519KeyVerifiesPae) { Check(kKeyScript); }
+
+// The other direction: securesystemslib makes the key and the signature
+// (SSlibSigner over a PAE built in Python from the spec; securesystemslib
+// 0.26 has no DSSE module to build the envelope) and Arca verifies the
+// envelope. The envelope's keyid is our convention, SHA-256 of the raw
+// public key, computed in Python with hashlib.
+constexpr const char* kSignScript = R"py(
+import base64, hashlib, json, sys
+try:
+    import nacl, securesystemslib
+    from securesystemslib import keys
+    from securesystemslib.signer import SSlibSigner
+except ImportError as e:
+    print("securesystemslib.signer / pynacl unavailable:", e)
+    sys.exit(77)
+d = sys.argv[1]
+ptype = open(d + "/payload_type", "rb").read()
+body = open(d + "/payload", "rb").read()
+key = keys.generate_ed25519_key()
+pae = b"DSSEv1 %d %s %d %s" % (len(ptype), ptype, len(body), body)
+sig = SSlibSigner(key).sign(pae)
+pub = bytes.fromhex(key["keyval"]["public"])
+env = {"payload": base64.b64encode(body).decode(), "payloadType": ptype.decode(),
+       "signatures": [{"keyid": hashlib.sha256(pub).hexdigest(),
+                       "sig": base64.b64encode(bytes.fromhex(sig.signature)).decode()}]}
+open(d + "/py_envelope.json", "w").write(json.dumps(env, indent=1))
+open(d + "/py_public.hex", "w").write(pub.hex())
+print("signed with securesystemslib", securesystemslib.__version__, "pynacl", nacl.__version__)
+)py";
+
+// Runs kSignScript over `payload_type` / `payload`; fills the envelope and
+// the public key Python made. Returns false after recording a failure.
+bool SignInPython(const testing::TempDir& dir, std::string_view payload_type, std::string_view payload,
+                  std::string* envelope, PublicKey* pub) {
+  WriteFile(dir / "payload_type", std::string(payload_type));
+  WriteFile(dir / "payload", std::string(payload));
+  WriteFile(dir / "sign.py", kSignScript);
+  std::string out;
+  const int rc = RunPython(SystemPython(), dir / "sign.py", dir.path(), &out);
+  if (rc == kPySkip) {
+    ADD_FAILURE() << "sign.py could not import its modules although the caller checked: " << out;
+    return false;
+  }
+  EXPECT_EQ(rc, 0) << out;
+  if (rc != 0) return false;
+  std::printf("  python: %s", out.c_str());
+  Result<std::string> env = ReadFile(dir / "py_envelope.json", 1 << 20);
+  Result<std::string> hex = ReadFile(dir / "py_public.hex", 1 << 10);
+  EXPECT_OK(env);
+  EXPECT_OK(hex);
+  if (!env.ok() || !hex.ok()) return false;
+  *envelope = *env;
+  EXPECT_TRUE(HexDecode(*hex, std::span<uint8_t>(pub->bytes)));
+  return true;
+}
+
+bool PythonSignerAvailable(std::string* why) {
+  const std::string cmd = SystemPython() +
+                          " -c 'import nacl; from securesystemslib.signer import SSlibSigner' 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return false;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) why->append(buf, n);
+  const int status = ::pclose(p);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+TEST(InteropFromPython, SecuresystemslibSignedEnvelopeVerifiesWithArca) {
+  std::string why;
+  if (!PythonSignerAvailable(&why)) GTEST_SKIP() << "securesystemslib signer / pynacl not importable: " << why;
+  testing::TempDir dir;
+  std::string env;
+  PublicKey pub;
+  ASSERT_TRUE(SignInPython(dir, kType, "hello from python", &env, &pub));
+  const std::string keyid = KeyId(pub).Hex();
+  EXPECT_EQ(nlohmann::json::parse(env)["signatures"][0]["keyid"], keyid);
+  Result<VerifiedEnvelope> v = VerifyEnvelope(env, kType, TrustedKeys{{keyid, pub}});
+  ASSERT_OK(v);
+  EXPECT_EQ(v->payload, "hello from python");
+  EXPECT_EQ(v->verified_keyids, std::vector<std::string>{keyid});
+
+  // Tampering with what Python signed is caught by Arca.
+  nlohmann::json j = nlohmann::json::parse(env);
+  j["payload"] = Base64Encode(AsBytes("hello from pythoN"));
+  EXPECT_EQ(VerifyEnvelope(j.dump(), kType, TrustedKeys{{keyid, pub}}).status().code(),
+            StatusCode::kUnauthenticated);
+  // A different key under the same keyid does not verify.
+  const KeyPair other = GenerateKeyPair();
+  EXPECT_EQ(VerifyEnvelope(env, kType, TrustedKeys{{keyid, other.public_key}}).status().code(),
+            StatusCode::kUnauthenticated);
+}
+
+// The whole chain: a publisher statement for a bundle, signed in Python,
+// passes Arca's verification engine under a policy that trusts the key.
+TEST(InteropFromPython, SecuresystemslibSignedBundleStatementPassesPolicy) {
+  std::string why;
+  if (!PythonSignerAvailable(&why)) GTEST_SKIP() << "securesystemslib signer / pynacl not importable: " << why;
+  format::Manifest m;
+  m.meta.name = "acme/tiny";
+  m.meta.license.spdx = "MIT";
+  m.files.push_back({"model.gguf", 4, Sha256Of(std::string_view("gguf")), Sha256Of(std::string_view("i")),
+                     "application/octet-stream"});
+  ASSERT_OK(m.Validate());
+  testing::TempDir dir;
+  std::string env;
+  PublicKey pub;
+  ASSERT_TRUE(SignInPython(dir, kInTotoPayloadType, BundleStatement(m, m.BundleDigest()), &env, &pub));
+  const nlohmann::json policy_json = {
+      {"schema", "arca.policy.v1"},
+      {"keys", {{"py", nlohmann::json::parse(ExportPublicKey("py", pub))}}},
+      {"rules", nlohmann::json::array({{{"repositories", "acme/*"}, {"keys", {"py"}}}})}};
+  Result<Policy> policy = ParsePolicy(policy_json.dump());
+  ASSERT_OK(policy);
+  Evidence ev{"acme/tiny", m.Canonical(), m.BundleDigest(), {env}};
+  Result<VerifyReport> r = VerifyBundle(*policy, ev, {});
+  ASSERT_OK(r);
+  EXPECT_TRUE(r->ok) << FormatReport(*r);
+  EXPECT_EQ(r->signers, std::vector<std::string>{"py"});
+}
 
 }  // namespace
 }  // namespace arca::signing
