@@ -188,7 +188,7 @@ Result<PullReport> PullBundle(const StoreOptions& so, const PullOptions& po, std
   Result<MaterializeReport> materialized = [&] {
     Progress progress("writing", !so.quiet && !so.json, err);
     mo.progress = &progress;
-    return Materialize(*store, b.manifest, b.manifest_bytes, b.indexes, report.out_dir, mo);
+    return Materialize(*store, b.manifest, b.manifest_bytes, b.indexes, /*envelopes=*/{}, report.out_dir, mo);
   }();
   ARCA_ASSIGN_OR_RETURN(MaterializeReport mr, std::move(materialized));
   report.files_written = mr.files_written;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -214,6 +215,54 @@ uint64_t RemoveStale(const std::string& out_dir, const std::vector<FileState>& o
   return removed;
 }
 
+
+bool IsHexName(std::string_view name) {
+  return name.size() == 64 && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// Makes OUT_DIR/.arca/<sub>/ hold `want` (file name -> bytes): entries missing
+// or different are written under tmp_dir, fsynced and renamed into place (one
+// directory fsync at the end). Returns the paths of the entries not in `want`,
+// for the caller to remove once the new manifest.json is in place, so that a
+// crash in between leaves the old bundle still verifiable.
+Result<std::vector<std::string>> WriteMetaObjects(const std::string& out_dir, std::string_view sub,
+                                                  const std::string& tmp_dir,
+                                                  const std::map<std::string, std::string>& want) {
+  ARCA_RETURN_IF_ERROR(MakeSafeDirs(out_dir, std::string(kMetaDir) + "/" + std::string(sub)));
+  const std::string dir = out_dir + "/" + std::string(kMetaDir) + "/" + std::string(sub);
+  bool wrote = false;
+  for (const auto& [name, bytes] : want) {
+    const std::string path = dir + "/" + name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && uint64_t(st.st_size) == bytes.size()) {
+      if (Result<std::string> old = ReadFile(path, bytes.size()); old.ok() && *old == bytes) continue;
+    }
+    const std::string tmp = tmp_dir + "/" + std::string(sub) + "-" + name.substr(0, 16) + "-" + std::to_string(::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoToStatus(errno, "create " + tmp);
+    UniqueFd owned(fd);
+    Status s = WriteAll(fd, AsBytes(bytes), tmp);
+    if (s.ok() && ::fsync(fd) != 0) s = ErrnoToStatus(errno, "fsync " + tmp);
+    owned.Reset();
+    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoToStatus(errno, "rename to " + path);
+    if (!s.ok()) {
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    wrote = true;
+  }
+  if (wrote) ARCA_RETURN_IF_ERROR(FsyncDir(dir));
+  std::vector<std::string> stale;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!want.count(e.path().filename().string())) stale.push_back(e.path().string());
+  }
+  if (ec) return ErrnoToStatus(ec.value(), "list " + dir);
+  return stale;
+}
+
 }  // namespace
 
 std::string EncodeState(const Digest& bundle, const std::vector<FileState>& files) {
@@ -256,8 +305,31 @@ std::vector<FileState> ParseState(std::string_view text) {
 
 Result<MaterializeReport> Materialize(const store::Store& store, const format::Manifest& manifest,
                                       std::string_view manifest_bytes, const std::vector<format::FileIndex>& indexes,
-                                      const std::string& out_dir, const MaterializeOptions& options) {
+                                      const std::vector<std::string>& envelopes, const std::string& out_dir,
+                                      const MaterializeOptions& options) {
   if (indexes.size() != manifest.files.size()) return InternalError("one file index per manifest file expected");
+  if (envelopes.size() > kMaxOfflineEnvelopes) {
+    return ResourceExhaustedError("bundle has " + std::to_string(envelopes.size()) + " envelopes, over the limit of " +
+                                  std::to_string(kMaxOfflineEnvelopes));
+  }
+  // The index objects as stored: Encode() is the one byte form Parse accepts,
+  // so it must hash to the id the manifest names.
+  std::map<std::string, std::string> index_objects, envelope_files;
+  for (size_t i = 0; i < indexes.size(); ++i) {
+    std::string bytes = indexes[i].Encode();
+    if (Sha256Of(bytes) != manifest.files[i].index) {
+      return InternalError("file index of " + manifest.files[i].path + " does not hash to the manifest's " +
+                           manifest.files[i].index.ToString());
+    }
+    index_objects.emplace(manifest.files[i].index.Hex(), std::move(bytes));
+  }
+  for (const std::string& e : envelopes) {
+    if (e.size() > kMaxOfflineEnvelopeBytes) {
+      return ResourceExhaustedError("an envelope of " + std::to_string(e.size()) + " bytes is over the limit of " +
+                                    std::to_string(kMaxOfflineEnvelopeBytes));
+    }
+    envelope_files.emplace(Sha256Of(e).Hex(), e);
+  }
   ARCA_RETURN_IF_ERROR(PrepareMetaDir(out_dir));
   const std::string meta_dir = out_dir + "/" + std::string(kMetaDir);
   const std::string tmp_dir = meta_dir + "/tmp";
@@ -316,9 +388,62 @@ Result<MaterializeReport> Materialize(const store::Store& store, const format::M
     report.bytes_written += f.size;
   }
   for (const std::string& d : dirs) ARCA_RETURN_IF_ERROR(FsyncDir(d.empty() ? out_dir : out_dir + "/" + d));
+  ARCA_ASSIGN_OR_RETURN(std::vector<std::string> stale, WriteMetaObjects(out_dir, "indexes", tmp_dir, index_objects));
+  ARCA_ASSIGN_OR_RETURN(std::vector<std::string> stale_envelopes,
+                        WriteMetaObjects(out_dir, "attestations", tmp_dir, envelope_files));
   ARCA_RETURN_IF_ERROR(WriteFileAtomic(meta_dir + "/manifest.json", manifest_bytes));
   ARCA_RETURN_IF_ERROR(WriteFileAtomic(meta_dir + "/state.json", EncodeState(manifest.BundleDigest(), state)));
+  stale.insert(stale.end(), stale_envelopes.begin(), stale_envelopes.end());
+  for (const std::string& p : stale) {
+    std::error_code ec;
+    fs::remove_all(p, ec);  // only costs disk space if it stays
+  }
   return report;
+}
+
+Result<Offline> LoadOffline(const std::string& dir) {
+  const std::string meta_dir = dir + "/" + std::string(kMetaDir);
+  const std::string manifest_path = meta_dir + "/manifest.json";
+  struct stat st;
+  if (::stat(manifest_path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return NotFoundError(dir + " is not a directory pulled by arca: no " + manifest_path +
+                           " (pull the bundle into it with arca pull first)");
+    }
+    return ErrnoToStatus(errno, "stat " + manifest_path);
+  }
+  Offline out;
+  ARCA_ASSIGN_OR_RETURN(out.manifest_bytes, ReadFile(manifest_path, format::kMaxManifestBytes));
+  out.bundle = Sha256Of(out.manifest_bytes);
+  Result<format::Manifest> manifest = format::Manifest::Parse(out.manifest_bytes);
+  if (!manifest.ok()) return manifest.status().WithContext(manifest_path);
+  out.manifest = std::move(*manifest);
+
+  const std::string att_dir = meta_dir + "/attestations";
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(att_dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (!IsHexName(name)) continue;
+    if (names.size() == kMaxOfflineEnvelopes) {
+      return ResourceExhaustedError(att_dir + " holds more than " + std::to_string(kMaxOfflineEnvelopes) +
+                                    " envelopes; pull again to rewrite it");
+    }
+    names.push_back(std::move(name));
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory) return ErrnoToStatus(ec.value(), "list " + att_dir);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const std::string path = att_dir + "/" + name;
+    if (::lstat(path.c_str(), &st) != 0) return ErrnoToStatus(errno, "stat " + path);
+    if (!S_ISREG(st.st_mode)) return DataLossError(path + " is not a regular file; pull again to rewrite it");
+    ARCA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path, kMaxOfflineEnvelopeBytes));
+    if (Sha256Of(bytes).Hex() != name) {
+      return DataLossError(path + " was changed: its bytes no longer hash to its name; pull again to restore it");
+    }
+    out.envelopes.push_back(std::move(bytes));
+  }
+  return out;
 }
 
 }  // namespace arca::client

@@ -6,7 +6,14 @@
 //   OUT_DIR/<bundle files>
 //   OUT_DIR/.arca/manifest.json  the canonical manifest bytes of the bundle
 //   OUT_DIR/.arca/state.json     per file: path, size, mtime_ns, inode, digest
+//   OUT_DIR/.arca/indexes/<hex>  each file index object's bytes, named by its id
+//   OUT_DIR/.arca/attestations/<hex>  each envelope given to Materialize,
+//                                named by the SHA-256 of its bytes
 //   OUT_DIR/.arca/tmp/           files being written (emptied at the start)
+//
+// manifest.json, indexes/ and attestations/ are what an offline `arca verify`
+// needs (LoadOffline, client/verify_dir.h); they always describe the last
+// bundle written, including its envelopes and nothing else.
 //
 // Every file is written under .arca/tmp/, its SHA-256 checked against the
 // manifest, fsynced, then renamed into place: a reader never sees a partial or
@@ -50,11 +57,34 @@ struct FileState {
   bool operator==(const FileState&) const = default;
 };
 
+// Limits on the envelopes kept in .arca/attestations/ (as the store's, per
+// bundle): at most this many, each at most this large.
+inline constexpr size_t kMaxOfflineEnvelopes = 256;
+inline constexpr uint64_t kMaxOfflineEnvelopeBytes = 1 << 20;
+
 // Writes the bundle into out_dir. `indexes[i]` is the parsed file index of
-// `manifest.files[i]`; all chunks must be in `store`.
+// `manifest.files[i]`; all chunks must be in `store`. `envelopes` (the
+// bundle's DSSE envelopes, possibly none) replace .arca/attestations/.
 Result<MaterializeReport> Materialize(const store::Store& store, const format::Manifest& manifest,
                                       std::string_view manifest_bytes, const std::vector<format::FileIndex>& indexes,
-                                      const std::string& out_dir, const MaterializeOptions& options);
+                                      const std::vector<std::string>& envelopes, const std::string& out_dir,
+                                      const MaterializeOptions& options);
+
+// What a pulled directory's .arca/ holds for offline verification.
+struct Offline {
+  std::string manifest_bytes;          // .arca/manifest.json, as written
+  Digest bundle;                       // SHA-256 of manifest_bytes
+  format::Manifest manifest;           // manifest_bytes, strictly parsed
+  std::vector<std::string> envelopes;  // .arca/attestations/*, ordered by name
+};
+
+// Reads DIR/.arca/: NOT_FOUND if DIR has no .arca/manifest.json (not pulled
+// by arca); INVALID_ARGUMENT if the manifest does not parse; RESOURCE_EXHAUSTED
+// past the envelope limits; DATA_LOSS if an envelope's bytes do not hash to
+// its name. Files in attestations/ not named by 64 hex digits (leftovers of an
+// interrupted write) are ignored. Nothing here is trusted yet: the caller
+// checks the envelopes' signatures over `bundle`.
+Result<Offline> LoadOffline(const std::string& dir);
 
 // state.json: encoding and a lenient parse (a damaged state only costs a
 // rewrite, so it parses to nothing rather than failing).

@@ -53,7 +53,7 @@ TEST(WorktreeTest, WritesThenSkipsUnchangedFiles) {
   Built b = Build(dir / "store", dir / "src");
   const std::string out = dir / "out";
 
-  Result<MaterializeReport> r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, out, {});
+  Result<MaterializeReport> r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, {}, out, {});
   ASSERT_OK(r);
   EXPECT_EQ(r->files_written, 3u);
   EXPECT_EQ(Read(out + "/sub/large.bin"), Read(dir / "src/sub/large.bin"));
@@ -68,7 +68,7 @@ TEST(WorktreeTest, WritesThenSkipsUnchangedFiles) {
   EXPECT_TRUE(fs::is_empty(out + "/.arca/tmp"));
 
   // Warm: nothing rewritten.
-  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, out, {});
+  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, {}, out, {});
   ASSERT_OK(r);
   EXPECT_EQ(r->files_written, 0u);
   EXPECT_EQ(r->files_unchanged, 3u);
@@ -76,7 +76,7 @@ TEST(WorktreeTest, WritesThenSkipsUnchangedFiles) {
   // An edited file (new inode and mtime) is rewritten; the other is not.
   Write(out + "/sub/b.txt.new", "HELLO\n");
   fs::rename(out + "/sub/b.txt.new", out + "/sub/b.txt");
-  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, out, {});
+  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, {}, out, {});
   ASSERT_OK(r);
   EXPECT_EQ(r->files_written, 1u);
   EXPECT_EQ(r->files_unchanged, 2u);
@@ -84,7 +84,7 @@ TEST(WorktreeTest, WritesThenSkipsUnchangedFiles) {
 
   // A deleted file comes back.
   fs::remove(out + "/a.bin");
-  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, out, {});
+  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, {}, out, {});
   ASSERT_OK(r);
   EXPECT_EQ(r->files_written, 1u);
   EXPECT_EQ(Read(out + "/a.bin"), Read(dir / "src/a.bin"));
@@ -96,7 +96,7 @@ TEST(WorktreeTest, VerifyExistingRehashes) {
   Built b = Build(dir / "store", dir / "src");
   const std::string out = dir / "out";
   // A same-size edit that keeps the recorded mtime and inode slips past the stat check...
-  ASSERT_OK(Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, out, {}));
+  ASSERT_OK(Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, {}, out, {}));
   struct stat before;
   ASSERT_EQ(::stat((out + "/a.txt").c_str(), &before), 0);
   {
@@ -106,19 +106,19 @@ TEST(WorktreeTest, VerifyExistingRehashes) {
   }
   struct timespec times[2] = {before.st_atim, before.st_mtim};
   ASSERT_EQ(::utimensat(AT_FDCWD, (out + "/a.txt").c_str(), times, 0), 0);
-  Result<MaterializeReport> r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, out, {});
+  Result<MaterializeReport> r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, {}, out, {});
   ASSERT_OK(r);
   EXPECT_EQ(r->files_unchanged, 1u);
   // ...and --verify-existing catches it.
   MaterializeOptions verify;
   verify.verify_existing = true;
-  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, out, verify);
+  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, {}, out, verify);
   ASSERT_OK(r);
   EXPECT_EQ(r->files_written, 1u);
   EXPECT_EQ(Read(out + "/a.txt"), "original content");
   // A correct file found without any state is adopted, not rewritten.
   fs::remove(out + "/.arca/state.json");
-  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, out, verify);
+  r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, {}, out, verify);
   ASSERT_OK(r);
   EXPECT_EQ(r->files_unchanged, 1u);
 }
@@ -132,14 +132,14 @@ TEST(WorktreeTest, RemovesUnmodifiedFilesOfThePreviousBundleOnly) {
   Write(dir / "v2/new.txt", "new");
   Built v1 = Build(dir / "store", dir / "v1");
   const std::string out = dir / "out";
-  ASSERT_OK(Materialize(*v1.store, v1.manifest, v1.manifest_bytes, v1.indexes, out, {}));
+  ASSERT_OK(Materialize(*v1.store, v1.manifest, v1.manifest_bytes, v1.indexes, {}, out, {}));
   Write(out + "/edited.txt.tmp", "user edit");
   fs::rename(out + "/edited.txt.tmp", out + "/edited.txt");
   Write(out + "/notes.txt", "not ours");
   v1.store.reset();
 
   Built v2 = Build(dir / "store", dir / "v2");
-  Result<MaterializeReport> r = Materialize(*v2.store, v2.manifest, v2.manifest_bytes, v2.indexes, out, {});
+  Result<MaterializeReport> r = Materialize(*v2.store, v2.manifest, v2.manifest_bytes, v2.indexes, {}, out, {});
   ASSERT_OK(r);
   EXPECT_EQ(r->files_removed, 1u);
   EXPECT_EQ(r->files_unchanged, 1u);
@@ -158,7 +158,7 @@ TEST(WorktreeTest, RefusesSymlinkedDirectories) {
   fs::create_directories(out);
   fs::create_directories(dir / "elsewhere");
   fs::create_directory_symlink(dir / "elsewhere", out + "/sub");
-  Result<MaterializeReport> r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, out, {});
+  Result<MaterializeReport> r = Materialize(*b.store, b.manifest, b.manifest_bytes, b.indexes, {}, out, {});
   EXPECT_FALSE(r.ok());
   EXPECT_FALSE(fs::exists(dir / "elsewhere/b.txt"));
 }
