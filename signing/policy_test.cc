@@ -311,5 +311,33 @@ TEST(DefaultPaths, PolicyPathHonoursEnvironment) {
   if (saved) ::setenv("ARCA_POLICY", value.c_str(), 1);
 }
 
+// The examples in docs/trust-policy.md are valid policies, and example 2
+// decides as the text says.
+TEST(PolicyDocs, ExamplesParse) {
+  const std::string path = std::string(ARCA_SOURCE_DIR) + "/docs/trust-policy.md";
+  Result<std::string> doc = ReadFile(path, 1 << 20);
+  ASSERT_OK(doc);
+  std::vector<Policy> examples;
+  size_t pos = 0;
+  while ((pos = doc->find("```json\n", pos)) != std::string::npos) {
+    pos += 8;
+    const size_t end = doc->find("```", pos);
+    ASSERT_NE(end, std::string::npos);
+    Result<Policy> p = ParsePolicy(doc->substr(pos, end - pos), "docs example " + std::to_string(examples.size() + 1));
+    ASSERT_OK(p);
+    examples.push_back(std::move(p).value());
+    pos = end;
+  }
+  ASSERT_EQ(examples.size(), 3u);
+  EXPECT_EQ(examples[0].Match("other/model"), nullptr);
+  const Policy& two = examples[1];
+  ASSERT_NE(two.Match("qwen/qwen2"), nullptr);
+  EXPECT_TRUE(two.IsRevoked(two.keys.at("bob").keyid));
+  EXPECT_FALSE(DecideLicense(two.LicensesFor(*two.Match("qwen/qwen2")), "CC-BY-NC-4.0", "x").accepted);
+  EXPECT_TRUE(DecideLicense(two.LicensesFor(*two.Match("qwen/qwen2")), "CC-BY-NC-4.0 OR Apache-2.0", "x").accepted);
+  EXPECT_EQ(examples[2].Match("local/exp/1")->unsigned_mode, UnsignedMode::kAccept);
+  EXPECT_EQ(examples[2].Match("acme/x")->repositories, "**");
+}
+
 }  // namespace
 }  // namespace arca::signing
