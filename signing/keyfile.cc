@@ -449,7 +449,8 @@ std::string ExportPublicKey(std::string_view name, const PublicKey& pub) {
                   {"keyid", KeyId(pub).Hex()},
                   {"name", std::string(name)},
                   {"public", Base64Encode(pub.view())}};
-  return j.dump();
+  // A name from KeyInfo is ASCII; an arbitrary one must not make dump throw.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 std::string ExportPublicKey(const KeyInfo& info) { return ExportPublicKey(info.name, info.pub); }

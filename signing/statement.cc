@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "format/path.h"
 #include "signing/dsse.h"
 #include "signing/internal/json.h"
 
@@ -76,6 +77,9 @@ Result<std::string> GenericStatement(std::string_view subject_name, const Digest
                                      std::string_view predicate_json) {
   if (subject_name.empty() || subject_name.size() > kMaxSubjectNameBytes) {
     return InvalidArgumentError("subject name must be 1 to " + std::to_string(kMaxSubjectNameBytes) + " bytes");
+  }
+  if (!format::IsValidUtf8(subject_name) || !format::IsValidUtf8(predicate_type)) {
+    return InvalidArgumentError("subject name and predicate type must be valid UTF-8");
   }
   if (predicate_type.empty() || predicate_type.size() > kMaxPredicateTypeBytes) {
     return InvalidArgumentError("predicate type must be 1 to " + std::to_string(kMaxPredicateTypeBytes) +

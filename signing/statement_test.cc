@@ -79,6 +79,8 @@ TEST(Statement, GenericStatement) {
             StatusCode::kResourceExhausted);
   std::string deep = "{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}";
   EXPECT_EQ(GenericStatement("n", d, "t", deep).status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(GenericStatement("n\xff", d, "t", "{}").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(GenericStatement("n", d, "t\xc3", "{}").status().code(), StatusCode::kInvalidArgument);
   // Invalid UTF-8 is rejected by the parse, never thrown at dump time.
   EXPECT_EQ(GenericStatement("n", d, "t", "{\"a\":\"\xff\"}").status().code(), StatusCode::kInvalidArgument);
 }
