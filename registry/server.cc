@@ -1,6 +1,7 @@
 // The server's frame: opening, binding, the route table, auth, error replies
 // and body reading. The endpoints themselves are in blob_routes.cc (chunks,
-// packs, objects) and tag_routes.cc (tags, repositories).
+// packs, objects), attestation_routes.cc and tag_routes.cc (tags,
+// repositories).
 #include "registry/server.h"
 
 #include <chrono>
@@ -165,6 +166,8 @@ void Server::InstallRoutes() {
   http.Post("/v1/packs", std::bind(&Server::HandleUploadPack, this, _1, _2, _3));
   http.Get(R"(/v1/objects/([^/]+))", std::bind(&Server::HandleGetObject, this, _1, _2));
   http.Put(R"(/v1/objects/([^/]+))", std::bind(&Server::HandlePutObject, this, _1, _2, _3));
+  http.Get(R"(/v1/attestations/([^/]+))", std::bind(&Server::HandleGetAttestations, this, _1, _2));
+  http.Put(R"(/v1/attestations/([^/]+))", std::bind(&Server::HandlePutAttestation, this, _1, _2, _3));
   // Repository names contain '/', so everything after /v1/tags/ is captured
   // (control characters too, to be refused as bad names rather than 404s);
   // "repo:tag" is a tag, "repo" alone lists the repository.

@@ -36,6 +36,7 @@ struct Limits {
   uint64_t object_bytes = 64ull << 20;
   uint64_t manifest_bytes = 16ull << 20;
   uint64_t json_bytes = 16ull << 20;
+  uint64_t attestation_bytes = 1ull << 20;  // never above store::kMaxAttestationBytes
   size_t digests_per_request = 65536;
   size_t ranges_per_request = 64;
 };
@@ -100,6 +101,10 @@ class Server {
   void HandleUploadPack(const Request& req, Response& res, const ContentReader& reader);
   void HandlePutObject(const Request& req, Response& res, const ContentReader& reader);
   void HandleGetObject(const Request& req, Response& res);
+
+  // --- endpoints: attestations (attestation_routes.cc) ---
+  void HandlePutAttestation(const Request& req, Response& res, const ContentReader& reader);
+  void HandleGetAttestations(const Request& req, Response& res);
 
   // --- endpoints: tags and repositories (tag_routes.cc) ---
   void HandleGetTag(const Request& req, Response& res);
