@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test bench bench-registry clean fuzz
+.PHONY: all deps build run test bench bench-registry bench-verify clean fuzz
 
 all: build
 
@@ -33,6 +33,10 @@ bench: build
 # script when missing); see bench/registry/RESULTS.md.
 bench-registry: build
 	bash bench/registry/run.sh $(BUILD)
+
+# arca verify DIR on a generated 2 GiB pulled bundle; see bench/verify/RESULTS.md.
+bench-verify: build
+	$(BUILD)/bin/arca-bench-verify
 
 clean:
 	rm -rf $(BUILD)

@@ -1,13 +1,17 @@
 // `arca`: the client command line. Parses flags and calls the libraries.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 
 #include "client/pull.h"
 #include "client/push.h"
 #include "client/remote_commands.h"
+#include "client/run_ref.h"
 #include "client/store_commands.h"
+#include "client/trust_commands.h"
 #include "runtime/cli.h"
 
 int main(int argc, char** argv) {
@@ -80,6 +84,19 @@ int main(int argc, char** argv) {
   add_store_flags(inspect);
 
   // --- registry commands ---
+  auto add_key_flags = [&](CLI::App* c, client::KeyOptions& k) {
+    c->add_option("--keys", k.key_dir, "Keyring directory (default: $ARCA_KEYS_DIR or ~/.config/arca/keys)");
+    c->add_option("--passphrase-file", k.passphrase.file,
+                  "Read the key's passphrase from this file's first line (else $ARCA_KEY_PASSPHRASE, else a prompt)");
+  };
+  client::TrustOptions trust;
+  auto add_trust_flags = [&](CLI::App* c) {
+    c->add_option("--policy", trust.policy_path,
+                  "Trust policy file (default: $ARCA_POLICY or ~/.config/arca/policy.json; see docs/trust-policy.md)");
+    c->add_flag("--allow-unsigned", trust.allow_unsigned,
+                "Accept a bundle that carries no signature at all (or any bundle, when there is no policy\n"
+                "file). Says loudly what was not checked. Never the default.");
+  };
   auto add_remote_flags = [&](CLI::App* c, bool transfer) {
     c->add_option("--store", so.store_dir, "Local cache directory (default: $ARCA_STORE or ~/.cache/arca/store)");
     if (transfer) {
@@ -99,19 +116,35 @@ int main(int argc, char** argv) {
               "  arca login localhost:5000 --token $TOKEN\n"
               "  arca push ./llama-3b localhost:5000/acme/llama-3b:v1 --license Apache-2.0 --license-file LICENSE\n"
               "  arca push ./llama-3b registry.example.org/acme/llama-3b:v2 --jobs 8 --json");
-  push->add_option("DIR", po.dir, "Model directory")->required()->check(CLI::ExistingDirectory);
-  push->add_option("REF", po.ref, "Where to publish: HOST[:PORT]/namespace/name[:tag] (tag default: latest)")->required();
-  push->add_option("--name", po.meta.name, "Bundle name in the manifest (default: the reference's namespace/name)");
-  push->add_option("--version-label", po.meta.version, "Version label recorded in the manifest");
-  push->add_option("--license", po.meta.license.spdx, "Licence as an SPDX expression, e.g. Apache-2.0");
-  push->add_option("--license-file", po.meta.license.file, "Path of the licence text inside DIR");
-  push->add_option("--source", po.meta.provenance.source, "Upstream source URL");
-  push->add_option("--revision", po.meta.provenance.revision, "Upstream revision");
-  push->add_option("--base-model", po.base_models, "Digest of a bundle this model derives from (repeatable)");
-  push->add_option("--dataset", po.meta.provenance.datasets, "Training dataset (repeatable)");
-  push->add_option("--publisher", po.meta.publisher, "Publisher");
-  push->add_option("--created", po.meta.created, "Creation time, YYYY-MM-DDTHH:MM:SSZ (never taken from the clock)");
-  add_remote_flags(push, true);
+  auto add_push_flags = [&](CLI::App* c, client::PushOptions& o) {
+    c->add_option("DIR", o.dir, "Model directory")->required()->check(CLI::ExistingDirectory);
+    c->add_option("REF", o.ref, "Where to publish: HOST[:PORT]/namespace/name[:tag] (tag default: latest)")->required();
+    c->add_option("--name", o.meta.name, "Bundle name in the manifest (default: the reference's namespace/name)");
+    c->add_option("--version-label", o.meta.version, "Version label recorded in the manifest");
+    c->add_option("--license", o.meta.license.spdx, "Licence as an SPDX expression, e.g. Apache-2.0");
+    c->add_option("--license-file", o.meta.license.file, "Path of the licence text inside DIR");
+    c->add_option("--source", o.meta.provenance.source, "Upstream source URL");
+    c->add_option("--revision", o.meta.provenance.revision, "Upstream revision");
+    c->add_option("--base-model", o.base_models, "Digest of a bundle this model derives from (repeatable)");
+    c->add_option("--dataset", o.meta.provenance.datasets, "Training dataset (repeatable)");
+    c->add_option("--publisher", o.meta.publisher, "Publisher");
+    c->add_option("--created", o.meta.created, "Creation time, YYYY-MM-DDTHH:MM:SSZ (never taken from the clock)");
+    c->add_option("--sign", o.sign_key,
+                  "Sign the bundle with this key (a name from `arca key list`, or a .key file): the signature\n"
+                  "is uploaded before the tag moves");
+    add_key_flags(c, o.keys);
+    add_remote_flags(c, true);
+  };
+  add_push_flags(push, po);
+
+  client::PushOptions io;
+  CLI::App* import = app.add_subcommand(
+      "import", "Publish a Hugging Face-style model directory: as push, with the licence, base models and\n"
+                "datasets read from the model card's YAML front matter (DIR/README.md). Flags given here\n"
+                "win over the card. Base models named by the card are recorded as names (unverified);\n"
+                "give --base-model DIGEST to link a bundle by digest.\n"
+                "Example: arca import ./Qwen2.5-0.5B localhost:5000/qwen/qwen2.5-0.5b:v1 --sign acme-release");
+  add_push_flags(import, io);
 
   client::PullOptions pl;
   CLI::App* pull = app.add_subcommand(
@@ -126,6 +159,7 @@ int main(int argc, char** argv) {
   pull->add_option("OUT_DIR", pl.out_dir, "Target directory (default: ./<last part of the name>)");
   pull->add_flag("--verify-existing", pl.verify_existing,
                  "Re-hash files already in OUT_DIR instead of trusting their recorded size and mtime");
+  add_trust_flags(pull);
   add_remote_flags(pull, true);
 
   std::string where, filter;
@@ -182,11 +216,84 @@ int main(int argc, char** argv) {
   logout->add_option("REGISTRY", logout_registry, "HOST[:PORT]")->required();
   add_remote_flags(logout, false);
 
+  // --- keys, signatures, trust ---
+  client::KeyOptions ko;
+  std::string key_name;
+  CLI::App* key = app.add_subcommand("key", "Ed25519 signing keys (secret keys stay in your keyring, mode 0600)");
+  key->require_subcommand(1);
+  CLI::App* key_gen = key->add_subcommand(
+      "generate", "Make a new signing key. On a terminal you are asked for a passphrase that encrypts it\n"
+                  "(Argon2id + XSalsa20-Poly1305); scripts set ARCA_KEY_PASSPHRASE or --passphrase-file.\n"
+                  "Example: arca key generate acme-release && arca key export acme-release >> keys-to-share");
+  key_gen->add_option("NAME", key_name, "Key name: letters, digits, '.', '_' or '-'")->required();
+  add_key_flags(key_gen, ko);
+  key_gen->add_flag("--json", so.json, "Print one JSON object, for scripts");
+  CLI::App* key_list = key->add_subcommand("list", "List the keys in your keyring with their key ids");
+  add_key_flags(key_list, ko);
+  key_list->add_flag("--json", so.json, "Print one JSON object, for scripts");
+  CLI::App* key_export = key->add_subcommand(
+      "export", "Print a key's public part as one JSON line, the form trust policies list under \"keys\".\n"
+                "Example: arca key export acme-release");
+  key_export->add_option("NAME", key_name, "Key name, or the path of a .key file")->required();
+  add_key_flags(key_export, ko);
+
+  client::SignOptions sio;
+  CLI::App* sign = app.add_subcommand(
+      "sign", "Add a signed attestation to a bundle on a registry: by default the publisher's statement\n"
+              "(bundle digest, licence, provenance); with --predicate-type/--predicate any in-toto predicate\n"
+              "(a mirror's countersignature, an auditor's approval, SLSA provenance of a derivative).\n"
+              "Examples:\n"
+              "  arca sign localhost:5000/acme/llama-3b:v1 --key acme-qa\n"
+              "  arca sign localhost:5000/acme/llama-3b:v1 --key auditor --predicate-type https://example.org/approval/v1 --predicate approval.json");
+  sign->add_option("REF", sio.ref, "HOST[:PORT]/namespace/name[:tag] or ...@sha256:<hex>")->required();
+  sign->add_option("--key", sio.key, "Signing key: a name from `arca key list`, or a .key file")->required();
+  sign->add_option("--predicate-type", sio.predicate_type, "The predicate's type URI");
+  sign->add_option("--predicate", sio.predicate_file, "A file holding the predicate, a JSON object");
+  add_key_flags(sign, sio.keys);
+  add_remote_flags(sign, false);
+
+  CLI::App* attestations = app.add_subcommand(
+      "attestations", "List a bundle's attestations on a registry: type, key ids, and what your policy says of each.\n"
+                      "Example: arca attestations localhost:5000/acme/llama-3b:v1");
+  attestations->add_option("REF", ref_text, "HOST[:PORT]/namespace/name[:tag] or ...@sha256:<hex>")->required();
+  attestations->add_option("--policy", trust.policy_path, "Trust policy file (default: ~/.config/arca/policy.json)");
+  add_remote_flags(attestations, false);
+
+  std::string verify_target;
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Check a bundle against your trust policy and print who signed it, with which key, which rule\n"
+                "matched, the licence and the lineage. Given a directory that `arca pull` wrote, works offline\n"
+                "from DIR/.arca/ and re-reads every byte of every file. Exit 0 only if all is satisfied.\n"
+                "Examples:\n"
+                "  arca verify ./llama-3b\n"
+                "  arca verify localhost:5000/acme/llama-3b:v1 --policy team-policy.json --json");
+  verify->add_option("TARGET", verify_target, "A pulled directory, or a reference")->required();
+  verify->add_option("--threads", so.threads, "Hashing threads (default: one per core)")->check(CLI::Range(0, 256));
+  add_trust_flags(verify);
+  add_remote_flags(verify, false);
+
+  CLI::App* lineage = app.add_subcommand(
+      "lineage", "Follow a bundle's base models by digest, as far as the registry knows them, with each\n"
+                 "link's signature status under your policy.\n"
+                 "Example: arca lineage localhost:5000/acme/llama-3b-instruct:v1");
+  lineage->add_option("REF", ref_text, "HOST[:PORT]/namespace/name[:tag] or ...@sha256:<hex>")->required();
+  add_trust_flags(lineage);
+  add_remote_flags(lineage, false);
+
   runtime::RunOptions ro;
+  std::string run_ref, model_file;
   CLI::App* run = app.add_subcommand(
-      "run", "Generate text with a Llama-architecture GGUF model.\n"
-             "Example: arca run --file stories260K.gguf --prompt \"Once upon a time\" --tokens 64");
-  run->add_option("--file", ro.file, "Local GGUF file (UNVERIFIED: no signature or digest is checked)")->required();
+      "run", "Generate text with a Llama-architecture GGUF model. Given a reference, the bundle is pulled\n"
+             "through your trust policy (signatures, licence, every byte) into ~/.cache/arca/models, its GGUF\n"
+             "file is checked once more against the signed manifest, and only then loaded.\n"
+             "Examples:\n"
+             "  arca run localhost:5000/acme/stories:v1 --prompt \"Once upon a time\" --tokens 64\n"
+             "  arca run --file stories260K.gguf --prompt \"Once upon a time\"   # a local file: UNVERIFIED");
+  run->add_option("REF", run_ref, "HOST[:PORT]/namespace/name[:tag] or ...@sha256:<hex>");
+  run->add_option("--file", ro.file, "Local GGUF file instead of a reference (UNVERIFIED: nothing is checked)");
+  run->add_option("--model-file", model_file, "Which file of the bundle to run, when it has several GGUF files");
+  run->add_option("--store", so.store_dir, "Local cache directory (default: $ARCA_STORE or ~/.cache/arca/store)");
+  add_trust_flags(run);
   run->add_option("--prompt", ro.prompt, "Prompt text")->required();
   run->add_option("--tokens", ro.tokens, "Tokens to generate")->check(CLI::Range(1, 1 << 20));
   run->add_option("--temp", ro.temperature, "Temperature (0 = greedy)")->check(CLI::Range(0.0, 100.0));
@@ -210,14 +317,38 @@ int main(int argc, char** argv) {
     if (gc->parsed()) return client::StoreGc(so, std::cout, std::cerr);
     if (ls->parsed()) return client::StoreList(so, std::cout, std::cerr);
     if (inspect->parsed()) return client::StoreInspect(so, what, std::cout, std::cerr);
-    if (run->parsed()) return runtime::RunGgufCommand(ro, std::cout, std::cerr);
+    if (run->parsed()) {
+      if (run_ref.empty() == ro.file.empty()) {
+        std::cerr << "arca: error: give either a reference (REF) or --file PATH.gguf\n";
+        return 2;
+      }
+      if (!run_ref.empty()) {
+        so.quiet = !isatty(STDERR_FILENO);
+        Result<client::VerifiedModel> vm = client::PrepareVerifiedModel(so, trust, run_ref, model_file, std::cerr);
+        if (!vm.ok()) return client::ReportFailure(std::cerr, vm.status());
+        ro.file = vm->path;
+        ro.verified = vm->label;
+      }
+      return runtime::RunGgufCommand(ro, std::cout, std::cerr);
+    }
     if (push->parsed()) return client::PushCommand(so, po, std::cout, std::cerr);
-    if (pull->parsed()) return client::PullCommand(so, pl, std::cout, std::cerr);
+    if (import->parsed()) return client::ImportCommand(so, io, std::cout, std::cerr);
+    if (pull->parsed()) {
+      pl.trust = trust;
+      return client::PullCommand(so, pl, std::cout, std::cerr);
+    }
     if (ls_remote->parsed()) return client::ListCommand(so, where, filter, std::cout, std::cerr);
     if (inspect_remote->parsed()) return client::InspectCommand(so, ref_text, std::cout, std::cerr);
     if (tag->parsed()) return client::TagCommand(so, ref_text, new_tag, std::cout, std::cerr);
     if (rm->parsed()) return client::RemoveTagCommand(so, ref_text, std::cout, std::cerr);
     if (login->parsed()) return client::LoginCommand(so, lo, std::cin, std::cout, std::cerr);
+    if (key_gen->parsed()) return client::KeyGenerateCommand(so, ko, key_name, std::cout, std::cerr);
+    if (key_list->parsed()) return client::KeyListCommand(so, ko, std::cout, std::cerr);
+    if (key_export->parsed()) return client::KeyExportCommand(ko, key_name, std::cout, std::cerr);
+    if (sign->parsed()) return client::SignCommand(so, sio, std::cout, std::cerr);
+    if (attestations->parsed()) return client::AttestationsCommand(so, trust, ref_text, std::cout, std::cerr);
+    if (verify->parsed()) return client::VerifyCommand(so, trust, verify_target, std::cout, std::cerr);
+    if (lineage->parsed()) return client::LineageCommand(so, trust, ref_text, std::cout, std::cerr);
     if (logout->parsed()) return client::LogoutCommand(so, logout_registry, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "arca: internal error: " << e.what() << "\n";

@@ -9,6 +9,7 @@
 #include "client/fetch.h"
 #include "client/progress.h"
 #include "client/reference.h"
+#include "client/remote_commands.h"
 #include "client/remote.h"
 #include "client/worktree.h"
 #include "format/file_index.h"
@@ -135,6 +136,12 @@ Result<PullReport> PullBundle(const StoreOptions& so, const PullOptions& po, std
   Result<format::Manifest> manifest = format::Manifest::Parse(b.manifest_bytes);
   if (!manifest.ok()) return manifest.status().WithContext("manifest " + b.digest.ToString());
   b.manifest = std::move(*manifest);
+
+  // The trust policy decides before any chunk is fetched or file written.
+  ARCA_ASSIGN_OR_RETURN(std::vector<std::string> envelopes, remote.GetAttestations(b.digest));
+  ARCA_ASSIGN_OR_RETURN(report.trust, EnforcePolicy(po.trust, ref.repository, b.manifest_bytes, b.digest, envelopes,
+                                                    err, so.quiet || so.json));
+
   ARCA_RETURN_IF_ERROR(FetchIndexes(*store, endpoint, so.jobs, &b));
 
   // The chunks the cache lacks.
@@ -188,7 +195,7 @@ Result<PullReport> PullBundle(const StoreOptions& so, const PullOptions& po, std
   Result<MaterializeReport> materialized = [&] {
     Progress progress("writing", !so.quiet && !so.json, err);
     mo.progress = &progress;
-    return Materialize(*store, b.manifest, b.manifest_bytes, b.indexes, /*envelopes=*/{}, report.out_dir, mo);
+    return Materialize(*store, b.manifest, b.manifest_bytes, b.indexes, envelopes, report.out_dir, mo);
   }();
   ARCA_ASSIGN_OR_RETURN(MaterializeReport mr, std::move(materialized));
   report.files_written = mr.files_written;
@@ -217,6 +224,9 @@ int PullCommand(const StoreOptions& so, const PullOptions& po, std::ostream& out
                           {"files_written", p.files_written},
                           {"files_unchanged", p.files_unchanged},
                           {"files_removed", p.files_removed},
+                          {"signed_by", p.trust.signers},
+                          {"rule", p.trust.rule},
+                          {"unsigned_accepted", p.trust.unsigned_accepted},
                           {"seconds", p.seconds}}
                .dump()
         << "\n";
@@ -226,6 +236,14 @@ int PullCommand(const StoreOptions& so, const PullOptions& po, std::ostream& out
   char line[256];
   out << "pulled   " << p.ref << " into " << p.out_dir << "\n"
       << "digest   " << p.digest.ToString() << "\n";
+  if (p.trust.unsigned_accepted) {
+    out << "trust    UNVERIFIED: accepted without signatures (see the warning above)\n";
+  } else {
+    std::string who;
+    for (const std::string& s : p.trust.signers) who += (who.empty() ? "" : ", ") + SafeText(s);
+    out << "trust    signed by " << who << " (" << p.trust.rule_label << ")"
+        << (p.trust.license_decision.empty() ? "" : "; " + p.trust.license_decision) << "\n";
+  }
   std::snprintf(line, sizeof line, "fetched  %s in %llu chunks; %llu chunks from the cache\n",
                 HumanBytes(p.bytes_fetched).c_str(), (unsigned long long)p.chunks_fetched,
                 (unsigned long long)p.chunks_cached);

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "client/store_commands.h"
+#include "client/trust.h"
 #include "common/digest.h"
 
 namespace arca::client {
@@ -25,6 +26,7 @@ struct PullOptions {
   std::string ref;      // HOST:PORT/namespace/name[:tag] or ...@sha256:...
   std::string out_dir;  // empty: ./<last component of the name>
   bool verify_existing = false;
+  TrustOptions trust;  // the policy the bundle must satisfy before anything is fetched or written
 };
 
 struct PullReport {
@@ -36,6 +38,7 @@ struct PullReport {
   uint64_t chunks_cached = 0;   // found in the local cache
   uint64_t files_written = 0, files_unchanged = 0, files_removed = 0;
   uint64_t bytes_written = 0;
+  signing::VerifyReport trust;  // who signed, which rule, the licence
   double seconds = 0;
 };
 

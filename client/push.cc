@@ -11,8 +11,10 @@
 #include <map>
 #include <unordered_set>
 
+#include "client/model_card.h"
 #include "client/progress.h"
 #include "client/reference.h"
+#include "client/remote_commands.h"
 #include "client/remote.h"
 #include "common/crc32c.h"
 #include "common/file.h"
@@ -145,6 +147,15 @@ Result<PushReport> PushBundle(const StoreOptions& so, const PushOptions& po, std
   ARCA_ASSIGN_OR_RETURN(std::vector<Digest> bases, ParseBaseModels(po.base_models));
   meta.provenance.base_models.insert(meta.provenance.base_models.end(), bases.begin(), bases.end());
 
+  // The key is unlocked first: a wrong passphrase should cost nothing.
+  std::optional<signing::KeyPair> key;
+  signing::KeyInfo key_info;
+  if (!po.sign_key.empty()) {
+    Result<signing::KeyPair> k = LoadSigningKey(po.keys, po.sign_key, &key_info);
+    if (!k.ok()) return k.status().WithContext("--sign " + po.sign_key);
+    key = std::move(*k);
+  }
+
   ARCA_ASSIGN_OR_RETURN(Endpoint endpoint, EndpointFor(ref.registry));
   Remote remote(endpoint);
   ARCA_RETURN_IF_ERROR(remote.Ping().status());  // fail before minutes of chunking, not after
@@ -222,6 +233,14 @@ Result<PushReport> PushBundle(const StoreOptions& so, const PushOptions& po, std
   }));
   ARCA_RETURN_IF_ERROR(remote.PutObject(added.bundle, "manifest", built.manifest_bytes).status());
   sent += built.manifest_bytes.size();
+  // The signature goes up before the tag moves, so that nobody who follows
+  // the tag sees the new bundle unsigned.
+  if (key) {
+    std::string envelope = SignBundle(built.manifest, added.bundle, *key);
+    ARCA_RETURN_IF_ERROR(remote.PutAttestation(added.bundle, envelope).status());
+    sent += envelope.size();
+    report.signed_by = key_info.name + " (" + key_info.keyid.Hex() + ")";
+  }
   ARCA_ASSIGN_OR_RETURN(report.previous, remote.PutTag(ref.repository, ref.tag, added.bundle));
   report.bytes_sent = sent.load();
   report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -247,6 +266,7 @@ int PushCommand(const StoreOptions& so, const PushOptions& po, std::ostream& out
                           {"chunks", p.chunks},
                           {"chunks_sent", p.chunks_sent},
                           {"packs_sent", p.packs_sent},
+                          {"signed_by", p.signed_by},
                           {"seconds", p.seconds}}
                .dump()
         << "\n";
@@ -259,6 +279,7 @@ int PushCommand(const StoreOptions& so, const PushOptions& po, std::ostream& out
   out << "pushed   " << p.ref << "\n"
       << "digest   " << p.digest.ToString() << "\n";
   if (p.previous && *p.previous != p.digest) out << "previous " << p.previous->ToString() << "\n";
+  if (!p.signed_by.empty()) out << "signed   by key " << p.signed_by << "\n";
   out << "scanned  " << HumanBytes(p.bytes_scanned) << " in " << p.chunks << " distinct chunks\n";
   std::snprintf(line, sizeof line, "sent     %s: %llu new chunks in %llu packs (dedup ratio %.1fx, %llu chunks already there)\n",
                 HumanBytes(p.bytes_sent).c_str(), (unsigned long long)p.chunks_sent,
@@ -267,6 +288,21 @@ int PushCommand(const StoreOptions& so, const PushOptions& po, std::ostream& out
   std::snprintf(line, sizeof line, "time     %.2f s, %.0f MB/s\n", p.seconds, rate);
   out << line;
   return 0;
+}
+
+int ImportCommand(const StoreOptions& so, PushOptions po, std::ostream& out, std::ostream& err) {
+  Result<format::Metadata> meta = MetadataFromModelDir(po.dir, po.meta);
+  if (!meta.ok()) return ReportFailure(err, meta.status().WithContext("model card of " + po.dir));
+  po.meta = std::move(*meta);
+  if (!so.json && !so.quiet) {
+    const format::Metadata& m = po.meta;
+    out << "model card " << po.dir << "/README.md\n";
+    out << "license    " << (m.license.spdx.empty() ? "(none stated)" : SafeText(m.license.spdx))
+        << (m.license.file.empty() ? "" : " (" + SafeText(m.license.file) + ")") << "\n";
+    for (const std::string& b : m.provenance.base_model_names) out << "base model " << SafeText(b) << " (name only)\n";
+    for (const std::string& d : m.provenance.datasets) out << "dataset    " << SafeText(d) << "\n";
+  }
+  return PushCommand(so, po, out, err);
 }
 
 }  // namespace arca::client

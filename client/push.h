@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "client/store_commands.h"
+#include "client/trust.h"
 #include "common/digest.h"
 #include "format/manifest.h"
 
@@ -26,6 +27,8 @@ struct PushOptions {
   std::string ref;                       // HOST:PORT/namespace/name[:tag]
   format::Metadata meta;                 // name empty: the reference's repository
   std::vector<std::string> base_models;  // digests as text, checked here
+  std::string sign_key;                  // --sign: keyring name or .key path; empty: unsigned
+  KeyOptions keys;                       // where keys live, how to get the passphrase
 };
 
 struct PushReport {
@@ -37,6 +40,7 @@ struct PushReport {
   uint64_t chunks = 0;             // distinct chunks in the bundle
   uint64_t chunks_sent = 0;        // chunks the registry lacked
   uint64_t packs_sent = 0;
+  std::string signed_by;            // "name (keyid)" when signed
   double seconds = 0;
 };
 
@@ -46,6 +50,11 @@ Result<PushReport> PushBundle(const StoreOptions& so, const PushOptions& po, std
 // The command: prints the report (or one JSON object) and returns the exit
 // code (0 ok, 1 failure, 2 bad usage).
 int PushCommand(const StoreOptions& so, const PushOptions& po, std::ostream& out, std::ostream& err);
+
+// `arca import DIR REF`: PushCommand with the licence, base model names and
+// datasets read from DIR/README.md's YAML front matter (client/model_card.h);
+// what po.meta already holds (the flags) wins over the card.
+int ImportCommand(const StoreOptions& so, PushOptions po, std::ostream& out, std::ostream& err);
 
 }  // namespace arca::client
 

@@ -16,6 +16,7 @@
 
 #include "client/credentials.h"
 #include "common/file.h"
+#include "store/store.h"
 
 namespace arca::client {
 
@@ -216,7 +217,8 @@ Status Remote::WithRetries(std::string_view what, const Attempt& attempt, Respon
 }
 
 Status Remote::Call(std::string_view method, const std::string& path, const std::string& body, Response* out,
-                    std::initializer_list<int> ok_statuses) {
+                    std::initializer_list<int> ok_statuses, uint64_t max_answer) {
+  if (max_answer == 0) max_answer = kMaxJsonAnswer;
   std::vector<int> oks(ok_statuses);
   std::string what = std::string(method) + " " + path;
   return WithRetries(what, [&](Response* r, bool* retry) -> Status {
@@ -232,8 +234,8 @@ Status Remote::Call(std::string_view method, const std::string& path, const std:
       r->status = res.status;
       return true;
     };
-    req.content_receiver = [r](const char* data, size_t n, uint64_t, uint64_t) {
-      uint64_t cap = (r->status >= 200 && r->status < 300) ? kMaxJsonAnswer : kMaxErrorBody;
+    req.content_receiver = [r, max_answer](const char* data, size_t n, uint64_t, uint64_t) {
+      uint64_t cap = (r->status >= 200 && r->status < 300) ? max_answer : kMaxErrorBody;
       if (r->body.size() + n > cap) return false;
       r->body.append(data, n);
       return true;
@@ -628,6 +630,56 @@ Status ForEachOnConnections(const Endpoint& endpoint, int jobs, size_t n,
     for (auto& t : pool) t.join();
   }
   return first;
+}
+
+
+Result<Digest> Remote::PutAttestation(const Digest& bundle, std::string_view envelope) {
+  if (envelope.size() > store::kMaxAttestationBytes) {
+    return ResourceExhaustedError("attestation of " + std::to_string(envelope.size()) + " bytes is over the " +
+                                  std::to_string(store::kMaxAttestationBytes) + "-byte limit");
+  }
+  Response r;
+  ARCA_RETURN_IF_ERROR(
+      Call("PUT", "/v1/attestations/" + bundle.ToString(), std::string(envelope), &r, {200, 201}));
+  ARCA_ASSIGN_OR_RETURN(Digest stored,
+                        FromJson<Digest>(endpoint_.registry, "PUT attestation", r.body,
+                                         [](const Json& j) -> Result<Digest> { return DigestField(j, "digest"); }));
+  if (stored != Sha256Of(envelope)) {
+    return DataLossError("registry " + endpoint_.registry.Address() + " stored attestation " + stored.ToString() +
+                         " for an envelope whose digest is " + Sha256Of(envelope).ToString());
+  }
+  return stored;
+}
+
+Result<std::vector<std::string>> Remote::GetAttestations(const Digest& bundle) {
+  // Envelopes travel as JSON strings: escaping can at most double base64 and
+  // JSON text; one KiB per entry covers the rest.
+  constexpr uint64_t kMaxAnswer = store::kMaxAttestationsPerSubject * (2 * store::kMaxAttestationBytes + 1024);
+  Response r;
+  ARCA_RETURN_IF_ERROR(Call("GET", "/v1/attestations/" + bundle.ToString(), "", &r, {200}, kMaxAnswer));
+  const Registry& reg = endpoint_.registry;
+  return FromJson<std::vector<std::string>>(
+      reg, "attestations of " + bundle.ToString(), r.body, [&](const Json& j) -> Result<std::vector<std::string>> {
+        const Json& list = j.at("attestations");
+        if (!list.is_array()) return InvalidArgumentError("\"attestations\" is not a list");
+        if (list.size() > store::kMaxAttestationsPerSubject) {
+          return InvalidArgumentError("lists " + std::to_string(list.size()) + " attestations, more than the " +
+                                      std::to_string(store::kMaxAttestationsPerSubject) + " a bundle may have");
+        }
+        std::vector<std::string> out;
+        for (const Json& a : list) {
+          ARCA_ASSIGN_OR_RETURN(Digest d, DigestField(a, "digest"));
+          std::string envelope = a.at("envelope").get<std::string>();
+          if (envelope.size() > store::kMaxAttestationBytes) {
+            return InvalidArgumentError("attestation " + d.ToString() + " is over the size limit");
+          }
+          if (Sha256Of(envelope) != d) {
+            return DataLossError("attestation " + d.ToString() + " does not match its digest");
+          }
+          out.push_back(std::move(envelope));
+        }
+        return out;
+      });
 }
 
 }  // namespace arca::client

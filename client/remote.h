@@ -128,14 +128,22 @@ class Remote {
   Result<std::vector<TagInfo>> ListTags(const std::string& repository);
   // `ns` and `query` may be empty (no filter).
   Result<std::vector<RepositoryInfo>> ListRepositories(const std::string& ns, const std::string& query);
+  // Attaches a DSSE envelope to the bundle `bundle` (docs/API.md); returns
+  // the envelope's digest as the registry stored it, checked against ours.
+  Result<Digest> PutAttestation(const Digest& bundle, std::string_view envelope);
+  // The bundle's attestations, verbatim, each checked against the digest the
+  // registry lists it under; at most store::kMaxAttestationsPerSubject of at
+  // most store::kMaxAttestationBytes each. No signature is checked here.
+  Result<std::vector<std::string>> GetAttestations(const Digest& bundle);
 
  private:
   struct Response;
   // One attempt of a request; sets *retry when the failure is transient.
   using Attempt = std::function<Status(Response*, bool* retry)>;
   Status WithRetries(std::string_view what, const Attempt& attempt, Response* out);
+  // `max_answer` bounds a successful answer's body (default kMaxJsonAnswer).
   Status Call(std::string_view method, const std::string& path, const std::string& body, Response* out,
-              std::initializer_list<int> ok_statuses = {200});
+              std::initializer_list<int> ok_statuses = {200}, uint64_t max_answer = 0);
   httplib::Client& client();
   void ResetClient();
 

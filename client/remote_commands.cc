@@ -21,9 +21,11 @@ int Usage(std::ostream& err, const Status& s) {
   return 2;
 }
 
+}  // namespace
+
 // A publisher's text made safe for a terminal: C0 and C1 control characters
 // (which include escape sequences) become '?'.
-std::string Safe(std::string_view s) {
+std::string SafeText(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     uint8_t c = uint8_t(s[i]);
@@ -40,12 +42,10 @@ std::string Safe(std::string_view s) {
 }
 
 // Resolves a reference to a bundle digest: its @digest, else its tag.
-Result<Digest> Resolve(Remote& remote, const Reference& ref) {
+Result<Digest> ResolveDigest(Remote& remote, const Reference& ref) {
   if (ref.digest) return *ref.digest;
   return remote.GetTag(ref.repository, ref.tag);
 }
-
-}  // namespace
 
 int LoginCommand(const StoreOptions& so, const LoginOptions& lo, std::istream& in, std::ostream& out,
                  std::ostream& err) {
@@ -131,7 +131,7 @@ int InspectCommand(const StoreOptions& so, const std::string& text, std::ostream
   Result<Endpoint> ep = EndpointFor(ref->registry);
   if (!ep.ok()) return ReportFailure(err, ep.status());
   Remote remote(*ep);
-  Result<Digest> d = Resolve(remote, *ref);
+  Result<Digest> d = ResolveDigest(remote, *ref);
   if (!d.ok()) return ReportFailure(err, d.status());
   Result<std::string> bytes = remote.GetObject(*d, format::kMaxManifestBytes);
   if (!bytes.ok()) return ReportFailure(err, bytes.status());
@@ -143,29 +143,29 @@ int InspectCommand(const StoreOptions& so, const std::string& text, std::ostream
   }
   const format::Metadata& meta = m->meta;
   out << "bundle     " << d->ToString() << "\n"
-      << "name       " << Safe(meta.name) << "\n";
-  if (!meta.version.empty()) out << "version    " << Safe(meta.version) << "\n";
-  if (!meta.publisher.empty()) out << "publisher  " << Safe(meta.publisher) << "\n";
-  if (!meta.created.empty()) out << "created    " << Safe(meta.created) << "\n";
+      << "name       " << SafeText(meta.name) << "\n";
+  if (!meta.version.empty()) out << "version    " << SafeText(meta.version) << "\n";
+  if (!meta.publisher.empty()) out << "publisher  " << SafeText(meta.publisher) << "\n";
+  if (!meta.created.empty()) out << "created    " << SafeText(meta.created) << "\n";
   if (meta.license.spdx.empty()) {
     out << "license    (none stated)\n";
   } else {
-    out << "license    " << Safe(meta.license.spdx) << (meta.license.file.empty() ? "" : " (" + Safe(meta.license.file) + ")")
+    out << "license    " << SafeText(meta.license.spdx) << (meta.license.file.empty() ? "" : " (" + SafeText(meta.license.file) + ")")
         << "\n";
   }
   if (!meta.provenance.source.empty()) {
-    out << "source     " << Safe(meta.provenance.source)
-        << (meta.provenance.revision.empty() ? "" : " @ " + Safe(meta.provenance.revision)) << "\n";
+    out << "source     " << SafeText(meta.provenance.source)
+        << (meta.provenance.revision.empty() ? "" : " @ " + SafeText(meta.provenance.revision)) << "\n";
   }
   for (const Digest& b : meta.provenance.base_models) out << "base model " << b.ToString() << "\n";
-  for (const std::string& ds : meta.provenance.datasets) out << "dataset    " << Safe(ds) << "\n";
+  for (const std::string& ds : meta.provenance.datasets) out << "dataset    " << SafeText(ds) << "\n";
   uint64_t total = 0;
   for (const auto& f : m->files) total += f.size;
   out << "files      " << m->files.size() << ", " << HumanBytes(total) << "\n";
   for (const auto& f : m->files) {
     char size[32];
     std::snprintf(size, sizeof size, "%12s", HumanBytes(f.size).c_str());
-    out << "  " << size << "  " << Safe(f.media_type) << "  " << Safe(f.path) << "\n";
+    out << "  " << size << "  " << SafeText(f.media_type) << "  " << SafeText(f.path) << "\n";
   }
   return 0;
 }
@@ -192,7 +192,7 @@ int TagCommand(const StoreOptions& so, const std::string& src, const std::string
   Result<Endpoint> ep = EndpointFor(ref->registry);
   if (!ep.ok()) return ReportFailure(err, ep.status());
   Remote remote(*ep);
-  Result<Digest> d = Resolve(remote, *ref);
+  Result<Digest> d = ResolveDigest(remote, *ref);
   if (!d.ok()) return ReportFailure(err, d.status());
   Result<std::optional<Digest>> prev = remote.PutTag(dst.repository, dst.tag, *d);
   if (!prev.ok()) return ReportFailure(err, prev.status());

@@ -9,6 +9,8 @@
 #include <ostream>
 #include <string>
 
+#include "client/reference.h"
+#include "client/remote.h"
 #include "client/store_commands.h"
 
 namespace arca::client {
@@ -18,6 +20,12 @@ struct LoginOptions {
   std::string token;
   bool token_stdin = false;  // read the token from `in` instead
 };
+
+// A publisher's text made safe for a terminal: C0 and C1 control characters
+// (which include escape sequences) become '?'.
+std::string SafeText(std::string_view s);
+// A reference's bundle digest: its @digest, else what its tag names.
+Result<Digest> ResolveDigest(Remote& remote, const Reference& ref);
 
 int LoginCommand(const StoreOptions& so, const LoginOptions& lo, std::istream& in, std::ostream& out,
                  std::ostream& err);

@@ -113,6 +113,10 @@ TEST(SmokeTest, PushThenPullAgainstARealRegistry) {
   PullOptions pl;
   pl.ref = ref;
   pl.out_dir = dir / "out";
+  // This test is about transfer; signatures have tests of their own
+  // (tests/e2e/signing_e2e_test.cc). No policy file: accept unsigned.
+  pl.trust.policy_path = dir / "no-policy.json";
+  pl.trust.allow_unsigned = true;
   Result<PullReport> pulled = PullBundle(pull_so, pl, err);
   ASSERT_OK(pulled);
   EXPECT_EQ(pulled->digest, pushed->digest);

@@ -27,9 +27,13 @@ std::string Rate(int64_t n, double s) {
 }
 
 Status Run(const RunOptions& o, std::ostream& out, std::ostream& err) {
-  err << "arca: warning: running a local file that has not been verified (no signature or digest "
-         "was checked): "
-      << o.file << "\n";
+  if (o.verified.empty()) {
+    err << "arca: warning: running a local file that has not been verified (no signature or digest "
+           "was checked): "
+        << o.file << "\n";
+  } else {
+    err << "arca: running " << o.verified << "\n";
+  }
   ARCA_ASSIGN_OR_RETURN(MappedGguf file, MappedGguf::Open(o.file));
   ARCA_ASSIGN_OR_RETURN(LlamaModel model, LlamaModel::Load(file.gguf()));
   ARCA_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::FromGguf(file.gguf()));

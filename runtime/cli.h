@@ -20,6 +20,9 @@ struct RunOptions {
   float top_p = 1.0f;        // --top-p: 1 = no limit
   uint64_t seed = 0;         // --seed: for sampled decoding
   int threads = 0;           // --threads: 0 = one per core
+  // Set by `arca run REF` once the client has verified the file (signatures,
+  // policy, every byte): what to say instead of the "unverified" warning.
+  std::string verified;
   bool kv_f16 = false;       // --kv-f16: half-precision KV cache (faster at long
                              // contexts; logits move by ~1e-2, as in llama.cpp)
 };

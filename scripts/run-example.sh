@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: the main job on the embedded default. Starts the registry with
 # its RocksDB store under ./var/registry on 127.0.0.1:7470, publishes a
-# generated example model to it, pulls it back verified, and keeps serving
+# generated example model to it signed with an example publisher key, pulls it
+# back under a trust policy that requires that key, verifies the pulled
+# directory offline, runs the model from its reference, and keeps serving
 # until Ctrl-C. ARCA_RUN_ONCE=1 stops after the demonstration (for tests).
 set -euo pipefail
 arca="$1"
@@ -12,6 +14,9 @@ host="127.0.0.1:$port"
 model="$var/example-model"
 ref="$host/example/stories15m-synthetic:v1"
 export ARCA_STORE="$var/client-cache"   # the client's local cache (the registry has its own store)
+export ARCA_KEYS_DIR="$var/keys"        # the example publisher's keyring
+export ARCA_MODELS_DIR="$var/models"    # where `arca run REF` keeps verified models
+policy="$var/policy.json"
 
 mkdir -p "$var"
 if [ ! -f "$model/model.gguf" ]; then
@@ -32,6 +37,24 @@ if [ ! -s "$var/push-token" ]; then
 fi
 export ARCA_TOKEN=$(cat "$var/push-token")
 
+# The example publisher's signing key, encrypted with a random passphrase
+# kept next to it (a real publisher types it, or keeps it in a secret store).
+if [ ! -s "$var/keys/example-publisher.key" ]; then
+  umask 077
+  head -c 24 /dev/urandom | base64 > "$var/key-passphrase"
+  umask 022
+  echo "== arca key generate example-publisher"
+  "$arca" key generate example-publisher --passphrase-file "$var/key-passphrase"
+fi
+# A reader's trust policy: example/* must be signed by that key, and
+# non-commercial licences are refused.
+cat > "$policy" <<JSON
+{"schema": "arca.policy.v1",
+ "keys": {"example-publisher": $("$arca" key export example-publisher)},
+ "licenses": {"deny": ["CC-BY-NC-4.0", "CC-BY-NC-SA-4.0"]},
+ "rules": [{"repositories": "example/*", "keys": ["example-publisher"], "threshold": 1}]}
+JSON
+
 echo "== arca-registry serve --data $var/registry --listen $host --anonymous-pull"
 "$bin/arca-registry" serve --data "$var/registry" --listen "$host" --anonymous-pull &
 registry=$!
@@ -44,8 +67,9 @@ for _ in $(seq 100); do
 done
 
 echo
-echo "== arca push $model $ref"
-"$arca" push "$model" "$ref" --license MIT --license-file LICENSE --created 2026-01-01T00:00:00Z
+echo "== arca push $model $ref --sign example-publisher"
+"$arca" push "$model" "$ref" --license MIT --license-file LICENSE --created 2026-01-01T00:00:00Z \
+  --sign example-publisher --passphrase-file "$var/key-passphrase"
 echo
 echo "== pushing it again sends no chunk data"
 "$arca" push "$model" "$ref" --license MIT --license-file LICENSE --created 2026-01-01T00:00:00Z --quiet --json
@@ -55,8 +79,15 @@ echo "== arca inspect $ref"
 echo
 echo "== arca pull $ref $var/pulled   (into an empty cache: every chunk fetched and verified)"
 rm -rf "$var/pulled" "$var/pull-cache"
-ARCA_STORE="$var/pull-cache" "$arca" pull "$ref" "$var/pulled"
+ARCA_STORE="$var/pull-cache" "$arca" pull "$ref" "$var/pulled" --policy "$policy"
 cmp "$model/model.gguf" "$var/pulled/model.gguf" && echo "pulled model.gguf is identical to the original"
+echo
+echo "== arca verify $var/pulled   (offline: signatures, policy, every byte re-read)"
+"$arca" verify "$var/pulled" --policy "$policy"
+echo
+echo "== arca run $ref   (pulled and verified through the policy, then run; random weights, so the text is noise)"
+"$arca" run "$ref" --policy "$policy" --prompt "Once upon a time" --tokens 16
+echo
 echo
 echo "== arca ls $host"
 "$arca" ls "$host"
@@ -68,6 +99,7 @@ The registry keeps serving at http://$host (data in $var/registry). Ctrl-C stops
 From another terminal:
   export ARCA_TOKEN=\$(cat $var/push-token)     # push token for the "example" namespace
   $arca push ./my-model $host/example/my-model:v1 --license MIT
-  $arca pull $ref ./my-copy
+  $arca pull $ref ./my-copy --policy $policy
+  $arca verify ./my-copy --policy $policy
 EOF
 wait $registry

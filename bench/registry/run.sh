@@ -92,13 +92,13 @@ for run in $(seq "$RUNS"); do
   measure push_v1_warm "$bin/arca" push "$T/v1" "$host/bench/model:v1" "${a[@]}"
   measure push_v2_after_v1 "$bin/arca" push "$T/v2" "$host/bench/model:v2" "${a[@]}"
   a=(--store "$T/c2")
-  measure pull_v1_cold "$bin/arca" pull "$host/bench/model:v1" "$T/o1" "${a[@]}"
-  measure pull_v1_warm "$bin/arca" pull "$host/bench/model:v1" "$T/o1" "${a[@]}"
-  measure pull_v1_warm_cache_new_dir "$bin/arca" pull "$host/bench/model:v1" "$T/o2" "${a[@]}"
-  measure pull_v2_after_v1 "$bin/arca" pull "$host/bench/model:v2" "$T/o1" "${a[@]}"
+  measure pull_v1_cold "$bin/arca" pull --allow-unsigned "$host/bench/model:v1" "$T/o1" "${a[@]}"
+  measure pull_v1_warm "$bin/arca" pull --allow-unsigned "$host/bench/model:v1" "$T/o1" "${a[@]}"
+  measure pull_v1_warm_cache_new_dir "$bin/arca" pull --allow-unsigned "$host/bench/model:v1" "$T/o2" "${a[@]}"
+  measure pull_v2_after_v1 "$bin/arca" pull --allow-unsigned "$host/bench/model:v2" "$T/o1" "${a[@]}"
   cmp "$T/v2/model.bin" "$T/o1/model.bin" || { log "pulled v2 differs"; exit 1; }
   measure push_random_cold "$bin/arca" push "$T/random" "$host/bench/random:v1" --store "$T/c3"
-  measure pull_random_cold "$bin/arca" pull "$host/bench/random:v1" "$T/o3" --store "$T/c4"
+  measure pull_random_cold "$bin/arca" pull --allow-unsigned "$host/bench/random:v1" "$T/o3" --store "$T/c4"
   cmp "$T/random/model.bin" "$T/o3/model.bin" || { log "pulled random differs"; exit 1; }
   stop_registry
 done

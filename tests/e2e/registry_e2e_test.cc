@@ -121,7 +121,7 @@ TEST_F(RegistryE2E, PushThenPullGivesIdenticalFilesAndSecondPushSendsNoChunks) {
   EXPECT_GT(push.value("chunks_sent", 0), 0);
 
   Client bob = NewClient("bob", push_token_);
-  json pull = bob.arca_json({"pull", Ref("acme/model:v1"), tmp_ / "out"});
+  json pull = bob.arca_json({"pull", "--allow-unsigned", Ref("acme/model:v1"), tmp_ / "out"});
   EXPECT_EQ(pull.value("digest", ""), push.value("digest", "x"));
   EXPECT_GT(pull.value("bytes_fetched", 0), 0);
   ExpectSameFiles(tmp_ / "model", tmp_ / "out");
@@ -135,14 +135,14 @@ TEST_F(RegistryE2E, PushThenPullGivesIdenticalFilesAndSecondPushSendsNoChunks) {
   EXPECT_EQ(again.value("digest", ""), push.value("digest", "x"));
 
   // Pulling again into the same directory moves and rewrites nothing.
-  json warm = bob.arca_json({"pull", Ref("acme/model:v1"), tmp_ / "out"});
+  json warm = bob.arca_json({"pull", "--allow-unsigned", Ref("acme/model:v1"), tmp_ / "out"});
   EXPECT_EQ(warm.value("bytes_fetched", -1), 0);
   EXPECT_EQ(warm.value("files_written", -1), 0);
   ExpectSameFiles(tmp_ / "model", tmp_ / "out");
 
   // A local edit is noticed and repaired by the next pull.
   ASSERT_OK(WriteFileAtomic(tmp_ / "out/config.json", "{\"edited\": true, \"longer\": 1}\n"));
-  json repaired = bob.arca_json({"pull", Ref("acme/model:v1"), tmp_ / "out"});
+  json repaired = bob.arca_json({"pull", "--allow-unsigned", Ref("acme/model:v1"), tmp_ / "out"});
   EXPECT_EQ(repaired.value("files_written", -1), 1);
   ExpectSameFiles(tmp_ / "model", tmp_ / "out");
 }
@@ -163,7 +163,7 @@ TEST_F(RegistryE2E, ACorruptChunkOnTheServerFailsThePullNamingTheFile) {
     f.write(&c, 1);
   }
   Client bob = NewClient("bob", push_token_);
-  RunResult r = bob.arca({"pull", Ref("acme/model:v1"), tmp_ / "out"});
+  RunResult r = bob.arca({"pull", "--allow-unsigned", Ref("acme/model:v1"), tmp_ / "out"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("weights.bin"), std::string::npos) << r.err;
   // Nothing was materialised.
@@ -180,7 +180,7 @@ TEST_F(RegistryE2E, AKilledPullResumesAndFetchesOnlyWhatWasMissing) {
 
   // What a whole pull moves, for comparison.
   Client ref = NewClient("reference", push_token_);
-  json full = ref.arca_json({"pull", Ref("acme/big:v1"), tmp_ / "ref-out"});
+  json full = ref.arca_json({"pull", "--allow-unsigned", Ref("acme/big:v1"), tmp_ / "ref-out"});
   const int64_t full_bytes = full.value("bytes_fetched", 0);
   ASSERT_GT(full_bytes, 0);
 
@@ -188,7 +188,7 @@ TEST_F(RegistryE2E, AKilledPullResumesAndFetchesOnlyWhatWasMissing) {
   // connection packs are sealed one after another, so when a second pack
   // file appears the first one is recorded).
   Client bob = NewClient("bob", push_token_);
-  Child pull = Child::Start({BinaryPath("arca"), "pull", Ref("acme/big:v1"), tmp_ / "out", "--jobs", "1"},
+  Child pull = Child::Start({BinaryPath("arca"), "pull", "--allow-unsigned", Ref("acme/big:v1"), tmp_ / "out", "--jobs", "1"},
                             bob.env(), tmp_ / "bob-pull.log");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (PackFiles(bob.cache()).size() < 2 && std::chrono::steady_clock::now() < deadline) {
@@ -200,7 +200,7 @@ TEST_F(RegistryE2E, AKilledPullResumesAndFetchesOnlyWhatWasMissing) {
   ASSERT_LT(int64_t(kept), full_bytes) << "the pull finished before it could be killed";
   EXPECT_FALSE(fs::exists(tmp_ / "out/weights.bin"));
 
-  json resumed = bob.arca_json({"pull", Ref("acme/big:v1"), tmp_ / "out"});
+  json resumed = bob.arca_json({"pull", "--allow-unsigned", Ref("acme/big:v1"), tmp_ / "out"});
   const int64_t fetched = resumed.value("bytes_fetched", -1);
   EXPECT_GT(resumed.value("chunks_cached", 0), 0);
   // It fetched what was missing and not what the killed run had verified
@@ -241,7 +241,7 @@ TEST_F(RegistryE2E, AServerKilledMidPushRestartsCleanAndTheRePushCompletes) {
   json repush = alice.arca_json({"push", tmp_ / "model", Ref("acme/big:v1")});
   EXPECT_FALSE(repush.value("digest", "").empty());
   Client bob = NewClient("bob", push_token_);
-  bob.arca_json({"pull", Ref("acme/big:v1"), tmp_ / "out"});
+  bob.arca_json({"pull", "--allow-unsigned", Ref("acme/big:v1"), tmp_ / "out"});
   ExpectSameFiles(tmp_ / "model", tmp_ / "out");
 }
 
@@ -267,7 +267,7 @@ TEST_F(RegistryE2E, EightConcurrentPushesAndPullsOfOverlappingBundles) {
       if (i < 4) {
         results[i] = c.arca({"push", tmp_ / ("m" + std::to_string(i)), Ref("acme/m" + std::to_string(i) + ":v1")});
       } else {
-        results[i] = c.arca({"pull", Ref("acme/base:v1"), tmp_ / ("base-out" + std::to_string(i))});
+        results[i] = c.arca({"pull", "--allow-unsigned", Ref("acme/base:v1"), tmp_ / ("base-out" + std::to_string(i))});
       }
     });
   }
@@ -277,7 +277,7 @@ TEST_F(RegistryE2E, EightConcurrentPushesAndPullsOfOverlappingBundles) {
   Client reader = NewClient("reader", push_token_);
   for (int i = 0; i < 4; ++i) {
     std::string out = tmp_ / ("m-out" + std::to_string(i));
-    reader.arca_json({"pull", Ref("acme/m" + std::to_string(i) + ":v1"), out});
+    reader.arca_json({"pull", "--allow-unsigned", Ref("acme/m" + std::to_string(i) + ":v1"), out});
     ExpectSameFiles(tmp_ / ("m" + std::to_string(i)), out);
   }
   // The registry's store is consistent and holds each chunk once.
@@ -308,16 +308,16 @@ TEST_F(RegistryE2E, PushesNeedATokenForTheirNamespace) {
   // Nothing was tagged by the refused pushes; a pull without a token is
   // refused while anonymous pull is off.
   Client alice = NewClient("alice", push_token_);
-  RunResult missing = alice.arca({"pull", Ref("acme/model:v1"), tmp_ / "out"});
+  RunResult missing = alice.arca({"pull", "--allow-unsigned", Ref("acme/model:v1"), tmp_ / "out"});
   EXPECT_NE(missing.exit_code, 0);
   alice.arca_json({"push", tmp_ / "model", Ref("acme/model:v1")});
-  r = anonymous.arca({"pull", Ref("acme/model:v1"), tmp_ / "anon-out"});
+  r = anonymous.arca({"pull", "--allow-unsigned", Ref("acme/model:v1"), tmp_ / "anon-out"});
   EXPECT_NE(r.exit_code, 0);
 
   // With anonymous pull switched on, the same pull works.
   registry_.child().Kill(SIGTERM);
   StartRegistry({"--anonymous-pull"});
-  anonymous.arca_json({"pull", Ref("acme/model:v1"), tmp_ / "anon-out"});
+  anonymous.arca_json({"pull", "--allow-unsigned", Ref("acme/model:v1"), tmp_ / "anon-out"});
   ExpectSameFiles(tmp_ / "model", tmp_ / "anon-out");
 }
 
