@@ -152,11 +152,11 @@ int VerifyDir(const StoreOptions& so, const TrustOptions& trust, const std::stri
         << "\n";
     return ok ? 0 : 1;
   }
-  out << "directory  " << dir << " (offline: " << dir << "/.arca/)\n";
+  out << "directory    " << dir << " (offline: " << dir << "/.arca/)\n";
   out << signing::FormatReport(*report);
   if (!report->ok || !so.quiet) {
     char line[200];
-    std::snprintf(line, sizeof line, "files      %zu checked, %s re-read and hashed in %.2f s (%.0f MB/s)\n",
+    std::snprintf(line, sizeof line, "files        %zu checked, %s re-read and hashed in %.2f s (%.0f MB/s)\n",
                   files->files.size(), HumanBytes(files->bytes_hashed).c_str(), seconds,
                   seconds > 0 ? double(files->bytes_hashed) / seconds / 1e6 : 0.0);
     out << line;
@@ -168,11 +168,15 @@ int VerifyDir(const StoreOptions& so, const TrustOptions& trust, const std::stri
   if (files->extra_files_total > files->extra_files.size()) {
     out << "  ... and " << files->extra_files_total - files->extra_files.size() << " more extra files\n";
   }
-  if (ok) {
-    out << "verdict    OK: signatures satisfy the policy and every file matches the signed manifest\n";
+  if (ok && report->unsigned_accepted) {
+    out << "verdict      UNVERIFIED: every file matches the manifest, but no signature was checked\n";
     return 0;
   }
-  out << "verdict    FAILED:";
+  if (ok) {
+    out << "verdict      OK: signatures satisfy the policy and every file matches the signed manifest\n";
+    return 0;
+  }
+  out << "verdict      FAILED:";
   if (!report->ok) out << " the trust policy is not satisfied;";
   if (!files->files_ok()) out << " " << files->bad_files() << " file(s) differ from the signed manifest;";
   if (files->extra_files_total) out << " " << files->extra_files_total << " file(s) are not part of the bundle;";
@@ -204,8 +208,8 @@ int VerifyRef(const StoreOptions& so, const TrustOptions& trust, const std::stri
         << "\n";
     return report->ok ? 0 : 1;
   }
-  out << "reference  " << ref->ToString() << "\n" << signing::FormatReport(*report);
-  out << "note       the files' bytes are checked by `arca pull` (every chunk) and `arca verify DIR`\n";
+  out << "reference    " << ref->ToString() << "\n" << signing::FormatReport(*report);
+  out << "note         the files' bytes are checked by `arca pull` (every chunk) and `arca verify DIR`\n";
   return report->ok ? 0 : 1;
 }
 

@@ -317,7 +317,13 @@ std::string FormatReport(const VerifyReport& r) {
   for (const std::string& d : p.datasets) Line(&out, "dataset", Printable(d));
   for (const std::string& w : r.warnings) Line(&out, "WARNING", Printable(w));
   for (const std::string& f : r.failures) Line(&out, "FAILED", Printable(f));
-  Line(&out, "verdict", r.ok ? "OK: the trust policy is satisfied" : "REFUSED: the trust policy is not satisfied");
+  if (!r.ok) {
+    Line(&out, "policy", "REFUSED: the trust policy is not satisfied");
+  } else if (r.unsigned_accepted) {
+    Line(&out, "policy", "UNVERIFIED: accepted without a checked signature");
+  } else {
+    Line(&out, "policy", "OK: the trust policy is satisfied");
+  }
   return out;
 }
 

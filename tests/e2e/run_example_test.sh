@@ -18,6 +18,6 @@ out=$(HOME="$work/home" ARCA_RUN_ONCE=1 ARCA_PORT="$port" bash "$src/scripts/run
 echo "$out"
 # The demonstration's claims, checked.
 grep -q "pulled model.gguf is identical to the original" <<<"$out"
-grep -q "verdict    OK" <<<"$out" || { echo "offline verify did not say OK" >&2; exit 1; }
+grep -q "verdict      OK" <<<"$out" || { echo "offline verify did not say OK" >&2; exit 1; }
 grep -q "example-publisher" <<<"$out" || { echo "no signer named in the output" >&2; exit 1; }
 cmp var/example-model/model.gguf var/pulled/model.gguf

@@ -162,6 +162,15 @@ TEST_F(SigningE2E, UnsignedRefusedByDefaultAcceptedOnlyWithFlag) {
   EXPECT_TRUE(r.ok()) << r.err;
   EXPECT_NE(r.err.find("warning"), std::string::npos) << "accepting unsigned must be loud: " << r.err;
 
+  // Offline, the pulled directory is refused too, and accepted with the flag
+  // only as UNVERIFIED, never as "OK".
+  r = reader_.arca({"verify", tmp_ / "out"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  r = reader_.arca({"verify", "--allow-unsigned", tmp_ / "out"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("UNVERIFIED"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("verdict      OK"), std::string::npos) << r.out;
+
   // No policy file at all: refused, saying how to write one.
   fs::remove(reader_.policy());
   r = reader_.arca({"pull", Ref("acme/unsigned:v1"), tmp_ / "out2"});
