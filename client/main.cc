@@ -10,6 +10,7 @@
 #include "client/push.h"
 #include "client/remote_commands.h"
 #include "client/run_ref.h"
+#include "client/sbom.h"
 #include "client/store_commands.h"
 #include "client/trust_commands.h"
 #include "runtime/cli.h"
@@ -280,6 +281,26 @@ int main(int argc, char** argv) {
   add_trust_flags(lineage);
   add_remote_flags(lineage, false);
 
+  client::SbomOptions sbo;
+  CLI::App* sbom = app.add_subcommand(
+      "sbom", "Write a bundle's software bill of materials: its files with their SHA-256, its licence as the\n"
+              "publisher declared it, base models (by digest, or by name: unverified), datasets and publisher,\n"
+              "from the signed manifest. SPDX 3.0.1 (JSON-LD, AI and Dataset profiles) or CycloneDX 1.6\n"
+              "(ML-BOM). Given a reference, the manifest is fetched and checked against its digest; given a\n"
+              "directory that `arca pull` wrote, it is read offline from DIR/.arca/ (check the files themselves\n"
+              "with `arca verify DIR`). The key ids of signatures your trust policy verifies are recorded.\n"
+              "The output depends only on the bundle and these options: no clock (see docs/sbom.md).\n"
+              "Examples:\n"
+              "  arca sbom localhost:5000/acme/llama-3b:v1 --format spdx -o llama-3b.spdx.json\n"
+              "  arca sbom ./llama-3b --format cyclonedx > llama-3b.cdx.json");
+  sbom->add_option("TARGET", sbo.target, "A pulled directory, or a reference")->required();
+  sbom->add_option("--format", sbo.format, "spdx or cyclonedx")->required()->check(CLI::IsMember({"spdx", "cyclonedx"}));
+  sbom->add_option("-o,--output", sbo.output, "Write the document to this file (default: standard output)");
+  sbom->add_option("--timestamp", sbo.timestamp,
+                   "Creation time to record, YYYY-MM-DDTHH:MM:SSZ (default: the manifest's, else 1970-01-01T00:00:00Z)");
+  sbom->add_option("--policy", sbo.trust.policy_path,
+                   "Trust policy whose verified signers are recorded (default: $ARCA_POLICY or ~/.config/arca/policy.json)");
+
   runtime::RunOptions ro;
   std::string run_ref, model_file;
   CLI::App* run = app.add_subcommand(
@@ -349,6 +370,7 @@ int main(int argc, char** argv) {
     if (attestations->parsed()) return client::AttestationsCommand(so, trust, ref_text, std::cout, std::cerr);
     if (verify->parsed()) return client::VerifyCommand(so, trust, verify_target, std::cout, std::cerr);
     if (lineage->parsed()) return client::LineageCommand(so, trust, ref_text, std::cout, std::cerr);
+    if (sbom->parsed()) return client::SbomCommand(sbo, std::cout, std::cerr);
     if (logout->parsed()) return client::LogoutCommand(so, logout_registry, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "arca: internal error: " << e.what() << "\n";
