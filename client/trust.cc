@@ -80,7 +80,7 @@ Result<signing::VerifyReport> EnforcePolicy(const TrustOptions& trust, const std
 }
 
 Result<signing::KeyPair> LoadSigningKey(const KeyOptions& ko, const std::string& key, signing::KeyInfo* info) {
-  const bool is_path = key.find('/') != std::string::npos || key.size() > 4 && key.ends_with(".key");
+  const bool is_path = key.find('/') != std::string::npos || (key.size() > 4 && key.ends_with(".key"));
   const std::string where = is_path ? key : (ko.key_dir.empty() ? signing::DefaultKeyDir() : ko.key_dir);
   const std::string name = is_path ? "" : key;
   if (info != nullptr) {

@@ -42,10 +42,6 @@ int Usage(std::ostream& err, const Status& s) {
 
 std::string KeyDir(const KeyOptions& ko) { return ko.key_dir.empty() ? signing::DefaultKeyDir() : ko.key_dir; }
 
-std::string PolicyPathOf(const TrustOptions& t) {
-  return t.policy_path.empty() ? signing::DefaultPolicyPath() : t.policy_path;
-}
-
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
