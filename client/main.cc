@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "client/log_commands.h"
 #include "client/pull.h"
 #include "client/push.h"
 #include "client/remote_commands.h"
@@ -270,6 +271,11 @@ int main(int argc, char** argv) {
                 "  arca verify localhost:5000/acme/llama-3b:v1 --policy team-policy.json --json");
   verify->add_option("TARGET", verify_target, "A pulled directory, or a reference")->required();
   verify->add_option("--threads", so.threads, "Hashing threads (default: one per core)")->check(CLI::Range(0, 256));
+  verify->add_option("--proof", trust.proof_file,
+                     "With a directory: a log proof file from `arca proof` (default: DIR/.arca/log-proof.txt,\n"
+                     "which a pull under a policy with \"logs\" keeps)");
+  verify->add_option("--log-key", trust.log_key,
+                     "The log verifier key to check the proof with (default: the policy's \"logs\" keys)");
   add_trust_flags(verify);
   add_remote_flags(verify, false);
 
@@ -300,6 +306,36 @@ int main(int argc, char** argv) {
                    "Creation time to record, YYYY-MM-DDTHH:MM:SSZ (default: the manifest's, else 1970-01-01T00:00:00Z)");
   sbom->add_option("--policy", sbo.trust.policy_path,
                    "Trust policy whose verified signers are recorded (default: $ARCA_POLICY or ~/.config/arca/policy.json)");
+
+  client::AuditOptions audo;
+  CLI::App* audit = app.add_subcommand(
+      "audit", "Audit a registry's transparency log: fetch every entry, recompute the Merkle tree, check it\n"
+               "against the registry's signed checkpoint and against every checkpoint of that log seen before\n"
+               "(a rollback, split view or tampered entry fails), then print the history: publishes, tag\n"
+               "moves, attestations, key events. Exit 0 only if all of it checks.\n"
+               "Examples:\n"
+               "  arca audit localhost:5000\n"
+               "  arca audit localhost:5000 --namespace acme --json\n"
+               "  arca audit localhost:5000 --log-key \"$(cat log.vkey)\" --from-checkpoint old-checkpoint.txt");
+  audit->add_option("REGISTRY", audo.registry, "HOST[:PORT]")->required();
+  audit->add_option("--log-key", audo.log_key, "The log's verifier key (default: the policy's \"logs\" keys)");
+  audit->add_option("--from-checkpoint", audo.from_checkpoint, "A signed checkpoint file the log must extend");
+  audit->add_option("--namespace", audo.ns, "Show only entries about repositories of this namespace");
+  audit->add_option("--model", audo.model, "Show only entries about this repository (namespace/name)");
+  audit->add_option("--policy", trust.policy_path, "Trust policy file (default: ~/.config/arca/policy.json)");
+  add_remote_flags(audit, true);
+
+  client::ProofOptions pro;
+  CLI::App* proof = app.add_subcommand(
+      "proof", "Write a self-contained proof that a bundle (and its tag) is in the registry's log: the\n"
+               "entries, their inclusion proofs and the signed checkpoint. `arca verify DIR --proof FILE\n"
+               "--log-key KEY` checks it with no network at all.\n"
+               "Example: arca proof localhost:5000/acme/llama-3b:v1 -o llama-3b.proof");
+  proof->add_option("REF", pro.ref, "HOST[:PORT]/namespace/name[:tag] or ...@sha256:<hex>")->required();
+  proof->add_option("-o,--output", pro.output, "Write the proof here (default: standard output)");
+  proof->add_option("--log-key", pro.log_key, "The log's verifier key (default: the policy's \"logs\" keys)");
+  proof->add_option("--policy", trust.policy_path, "Trust policy file (default: ~/.config/arca/policy.json)");
+  add_remote_flags(proof, false);
 
   runtime::RunOptions ro;
   std::string run_ref, model_file;
@@ -370,6 +406,8 @@ int main(int argc, char** argv) {
     if (attestations->parsed()) return client::AttestationsCommand(so, trust, ref_text, std::cout, std::cerr);
     if (verify->parsed()) return client::VerifyCommand(so, trust, verify_target, std::cout, std::cerr);
     if (lineage->parsed()) return client::LineageCommand(so, trust, ref_text, std::cout, std::cerr);
+    if (audit->parsed()) return client::AuditCommand(so, trust, audo, std::cout, std::cerr);
+    if (proof->parsed()) return client::ProofCommand(so, trust, pro, std::cout, std::cerr);
     if (sbom->parsed()) return client::SbomCommand(sbo, std::cout, std::cerr);
     if (logout->parsed()) return client::LogoutCommand(so, logout_registry, std::cout, std::cerr);
   } catch (const std::exception& e) {

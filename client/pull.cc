@@ -141,6 +141,11 @@ Result<PullReport> PullBundle(const StoreOptions& so, const PullOptions& po, std
   ARCA_ASSIGN_OR_RETURN(std::vector<std::string> envelopes, remote.GetAttestations(b.digest));
   ARCA_ASSIGN_OR_RETURN(report.trust, EnforcePolicy(po.trust, ref.repository, b.manifest_bytes, b.digest, envelopes,
                                                     err, so.quiet || so.json));
+  std::optional<std::pair<std::string, std::string>> tag;
+  if (!ref.digest) tag = std::make_pair(ref.repository, ref.tag);
+  ARCA_ASSIGN_OR_RETURN(std::optional<LogEvidence> log,
+                        EnforceLog(po.trust, remote, b.digest, tag, err, so.quiet || so.json));
+  if (log) report.log_size = log->opened.checkpoint.size;
 
   ARCA_RETURN_IF_ERROR(FetchIndexes(*store, endpoint, so.jobs, &b));
 
@@ -202,6 +207,10 @@ Result<PullReport> PullBundle(const StoreOptions& so, const PullOptions& po, std
   report.files_unchanged = mr.files_unchanged;
   report.files_removed = mr.files_removed;
   report.bytes_written = mr.bytes_written;
+  // The log evidence, for `arca verify DIR --proof` with no network.
+  if (log) {
+    ARCA_RETURN_IF_ERROR(WriteFileAtomic(report.out_dir + "/.arca/log-proof.txt", FormatProof(*log, b.digest)));
+  }
   report.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return report;
 }
@@ -227,6 +236,7 @@ int PullCommand(const StoreOptions& so, const PullOptions& po, std::ostream& out
                           {"signed_by", p.trust.signers},
                           {"rule", p.trust.rule},
                           {"unsigned_accepted", p.trust.unsigned_accepted},
+                          {"log_size", p.log_size ? nlohmann::json(*p.log_size) : nlohmann::json(nullptr)},
                           {"seconds", p.seconds}}
                .dump()
         << "\n";

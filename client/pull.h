@@ -13,6 +13,7 @@
 #define ARCA_CLIENT_PULL_H_
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -39,6 +40,7 @@ struct PullReport {
   uint64_t files_written = 0, files_unchanged = 0, files_removed = 0;
   uint64_t bytes_written = 0;
   signing::VerifyReport trust;  // who signed, which rule, the licence
+  std::optional<uint64_t> log_size;  // the verified checkpoint's size, when the log was checked
   double seconds = 0;
 };
 

@@ -16,6 +16,9 @@
 
 #include "client/credentials.h"
 #include "common/file.h"
+#include "signing/dsse.h"
+#include "signing/log_entry.h"
+#include "signing/note.h"
 #include "store/store.h"
 
 namespace arca::client {
@@ -677,6 +680,97 @@ Result<std::vector<std::string>> Remote::GetAttestations(const Digest& bundle) {
             return DataLossError("attestation " + d.ToString() + " does not match its digest");
           }
           out.push_back(std::move(envelope));
+        }
+        return out;
+      });
+}
+
+namespace {
+
+// A list of 64-hex-digit hashes, at most 64 of them (a proof in a tree of
+// up to 2^64 leaves is never longer).
+Result<std::vector<Digest>> HashList(const Json& j, std::string_view field) {
+  const Json& arr = j.at(std::string(field));
+  if (!arr.is_array() || arr.size() > 64) return InvalidArgumentError(std::string(field) + " is not a proof");
+  std::vector<Digest> out;
+  for (const Json& h : arr) {
+    ARCA_ASSIGN_OR_RETURN(Digest d, Digest::Parse("sha256:" + h.get<std::string>()));
+    out.push_back(d);
+  }
+  return out;
+}
+
+Result<std::string> Base64Field(const Json& j, std::string_view field) {
+  return signing::Base64Decode(j.at(std::string(field)).get<std::string>());
+}
+
+}  // namespace
+
+Result<std::string> Remote::GetCheckpoint() {
+  Response r;
+  ARCA_RETURN_IF_ERROR(Call("GET", "/v1/log/checkpoint", "", &r, {200}, signing::kMaxNoteBytes));
+  return std::move(r.body);
+}
+
+Result<Remote::LogLookup> Remote::GetLogBundle(const Digest& bundle) {
+  Response r;
+  ARCA_RETURN_IF_ERROR(Call("GET", "/v1/log/bundles/" + bundle.ToString(), "", &r));
+  return FromJson<LogLookup>(endpoint_.registry, "log entry of " + bundle.ToString(), r.body,
+                             [](const Json& j) -> Result<LogLookup> {
+                               LogLookup l;
+                               l.index = j.at("index").get<uint64_t>();
+                               ARCA_ASSIGN_OR_RETURN(l.entry, Base64Field(j, "entry"));
+                               return l;
+                             });
+}
+
+Result<Remote::LogLookup> Remote::GetLogTag(const std::string& repository, const std::string& tag) {
+  Response r;
+  ARCA_RETURN_IF_ERROR(Call("GET", "/v1/log/tags/" + repository + ":" + tag, "", &r));
+  return FromJson<LogLookup>(endpoint_.registry, "log entry of tag " + repository + ":" + tag, r.body,
+                             [](const Json& j) -> Result<LogLookup> {
+                               LogLookup l;
+                               l.index = j.at("index").get<uint64_t>();
+                               l.sequence = j.at("sequence").get<uint64_t>();
+                               ARCA_ASSIGN_OR_RETURN(l.entry, Base64Field(j, "entry"));
+                               return l;
+                             });
+}
+
+Result<std::vector<Digest>> Remote::GetInclusionProof(uint64_t index, uint64_t size) {
+  Response r;
+  ARCA_RETURN_IF_ERROR(Call("GET",
+                            "/v1/log/proof/inclusion?index=" + std::to_string(index) + "&size=" + std::to_string(size),
+                            "", &r));
+  return FromJson<std::vector<Digest>>(endpoint_.registry, "inclusion proof", r.body,
+                                       [](const Json& j) { return HashList(j, "proof"); });
+}
+
+Result<std::vector<Digest>> Remote::GetConsistencyProof(uint64_t from, uint64_t to) {
+  Response r;
+  ARCA_RETURN_IF_ERROR(Call("GET",
+                            "/v1/log/proof/consistency?from=" + std::to_string(from) + "&to=" + std::to_string(to),
+                            "", &r));
+  return FromJson<std::vector<Digest>>(endpoint_.registry, "consistency proof", r.body,
+                                       [](const Json& j) { return HashList(j, "proof"); });
+}
+
+Result<std::vector<std::string>> Remote::GetLogEntries(uint64_t start, uint64_t end) {
+  Response r;
+  ARCA_RETURN_IF_ERROR(Call("GET", "/v1/log/entries?start=" + std::to_string(start) + "&end=" + std::to_string(end),
+                            "", &r));
+  return FromJson<std::vector<std::string>>(
+      endpoint_.registry, "log entries", r.body, [&](const Json& j) -> Result<std::vector<std::string>> {
+        if (j.at("start").get<uint64_t>() != start) return InvalidArgumentError("entries from the wrong start");
+        const Json& arr = j.at("entries");
+        if (!arr.is_array() || arr.empty() || arr.size() > end - start || arr.size() > 1000) {
+          return InvalidArgumentError("\"entries\" is not the list asked for");
+        }
+        std::vector<std::string> out;
+        for (const Json& e : arr) {
+          ARCA_ASSIGN_OR_RETURN(std::string bytes, signing::Base64Decode(e.get<std::string>()));
+          if (bytes.size() > signing::kMaxLogEntryBytes) return InvalidArgumentError("an entry is too large");
+          out.push_back(std::move(bytes));
         }
         return out;
       });

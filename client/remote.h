@@ -136,6 +136,22 @@ class Remote {
   // most store::kMaxAttestationBytes each. No signature is checked here.
   Result<std::vector<std::string>> GetAttestations(const Digest& bundle);
 
+  // --- the transparency log (docs/API.md); nothing here is verified ---
+  // The latest signed checkpoint note; NOT_FOUND when the registry has no log.
+  Result<std::string> GetCheckpoint();
+  // The entry at `index` (raw bytes) with the tag's sequence for tag lookups.
+  struct LogLookup {
+    uint64_t index = 0;
+    uint64_t sequence = 0;
+    std::string entry;
+  };
+  Result<LogLookup> GetLogBundle(const Digest& bundle);
+  Result<LogLookup> GetLogTag(const std::string& repository, const std::string& tag);
+  Result<std::vector<Digest>> GetInclusionProof(uint64_t index, uint64_t size);
+  Result<std::vector<Digest>> GetConsistencyProof(uint64_t from, uint64_t to);
+  // Entries from `start`, at most 1000 (fewer at the end of the log).
+  Result<std::vector<std::string>> GetLogEntries(uint64_t start, uint64_t end);
+
  private:
   struct Response;
   // One attempt of a request; sets *retry when the failure is transient.

@@ -61,6 +61,27 @@ Result<signing::VerifyReport> JudgeBundle(const TrustOptions& trust, const std::
   return signing::VerifyBundle(*policy, ev, vo);
 }
 
+Result<std::optional<LogEvidence>> EnforceLog(const TrustOptions& trust, Remote& remote, const Digest& bundle,
+                                              const std::optional<std::pair<std::string, std::string>>& tag,
+                                              std::ostream& err, bool quiet) {
+  ARCA_ASSIGN_OR_RETURN(std::optional<signing::Policy> policy, LoadTrustPolicy(trust));
+  if (!policy || !policy->logs) return std::optional<LogEvidence>();
+  Result<LogEvidence> ev = CheckLog(remote, *policy->logs, bundle, tag);
+  if (!ev.ok() && ev.status().code() == StatusCode::kUnavailable && !policy->logs->require) {
+    if (!quiet) err << "warning: " << ev.status().message() << "; accepted because the policy's logs.require is false\n";
+    return std::optional<LogEvidence>();
+  }
+  if (!ev.ok()) return ev.status();
+  if (!quiet) {
+    const signing::Checkpoint& cp = ev->opened.checkpoint;
+    err << "log: " << cp.origin << " (key " << ev->key_name << "), " << cp.size << " entries; publish entry #"
+        << ev->publish.index;
+    if (ev->tag) err << ", tag entry #" << ev->tag->index << " (move " << ev->tag_sequence << ")";
+    err << " included; consistent with what was seen before\n";
+  }
+  return std::optional<LogEvidence>(std::move(*ev));
+}
+
 Result<signing::VerifyReport> EnforcePolicy(const TrustOptions& trust, const std::string& name,
                                             const std::string& manifest_bytes, const Digest& digest,
                                             const std::vector<std::string>& envelopes, std::ostream& err,

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "client/log_check.h"
 #include "client/passphrase.h"
+#include "client/remote.h"
 #include "common/digest.h"
 #include "common/result.h"
 #include "format/manifest.h"
@@ -22,6 +24,8 @@ namespace arca::client {
 struct TrustOptions {
   std::string policy_path;      // --policy; empty: signing::DefaultPolicyPath()
   bool allow_unsigned = false;  // --allow-unsigned: the user's explicit, loud opt-in
+  std::string log_key;          // --log-key: a log verifier key, instead of the policy's "logs"
+  std::string proof_file;       // verify --proof: a log proof file (default: DIR/.arca/log-proof.txt)
 };
 
 struct KeyOptions {
@@ -42,6 +46,15 @@ Result<signing::VerifyReport> EnforcePolicy(const TrustOptions& trust, const std
                                             const std::string& manifest_bytes, const Digest& digest,
                                             const std::vector<std::string>& envelopes, std::ostream& err,
                                             bool quiet);
+
+// The transparency-log check of a pull (client/log_check.h), when the policy
+// has "logs": nullopt when it has none (or there is no policy and
+// allow_unsigned), or when the registry serves no log and the policy's
+// "require" is false (with a warning on `err`). `tag` is (repository, tag)
+// for a pull by tag. Prints one line on `err` unless quiet.
+Result<std::optional<LogEvidence>> EnforceLog(const TrustOptions& trust, Remote& remote, const Digest& bundle,
+                                              const std::optional<std::pair<std::string, std::string>>& tag,
+                                              std::ostream& err, bool quiet);
 
 // Only judges (never fails on a refusal): for `arca verify`, which prints the
 // whole report either way.

@@ -2,6 +2,7 @@
 #include "client/trust_commands.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,8 @@
 
 #include "client/progress.h"
 #include "client/reference.h"
+#include "client/log_check.h"
+#include "client/log_commands.h"
 #include "client/remote.h"
 #include "client/remote_commands.h"
 #include "client/verify_dir.h"
@@ -117,6 +120,49 @@ int VerifyDir(const StoreOptions& so, const TrustOptions& trust, const std::stri
   report->failures.insert(report->failures.begin(), pre_failures.begin(), pre_failures.end());
   if (!pre_failures.empty()) report->ok = false;
 
+  // The log proof the pull kept (or --proof), against --log-key or the
+  // policy's log keys: offline evidence that the bundle was published in
+  // the registry's append-only log.
+  std::string log_line;
+  {
+    const std::string proof_path = trust.proof_file.empty() ? dir + "/.arca/log-proof.txt" : trust.proof_file;
+    const bool have_proof = ::access(proof_path.c_str(), F_OK) == 0;
+    Result<signing::LogPolicy> keys = LogKeysFor(trust, trust.log_key);
+    std::string failure;
+    if (!keys.ok()) {
+      if (!trust.proof_file.empty() || !trust.log_key.empty()) failure = std::string(keys.status().message());
+    } else if (!have_proof) {
+      if (keys->require || !trust.proof_file.empty()) {
+        failure = "no log proof at " + proof_path + " (pull again under a policy that lists the registry's log, "
+                  "or write one with `arca proof REF -o FILE`)";
+      }
+    } else {
+      Result<std::string> text = ReadFile(proof_path, 2 * signing::kMaxNoteBytes);
+      Status last = text.status();
+      for (const signing::NoteVerifier& k : keys->keys) {
+        if (!text.ok()) break;
+        Result<std::string> vkey = signing::FormatVerifierKey(k);
+        Result<OfflineProof> p = vkey.ok() ? VerifyProof(*text, *vkey, digest) : Result<OfflineProof>(vkey.status());
+        if (p.ok()) {
+          log_line = "publish entry included in log " + p->checkpoint.checkpoint.origin + " (key " + k.name + ", " +
+                     std::to_string(p->checkpoint.checkpoint.size) + " entries" +
+                     (p->tag ? ", with tag " + p->tag->repository + ":" + p->tag->tag + " #" +
+                                   std::to_string(p->tag->sequence)
+                             : std::string()) +
+                     ")";
+          last = Status::Ok();
+          break;
+        }
+        last = p.status();
+      }
+      if (!last.ok()) failure = "log proof " + proof_path + ": " + std::string(last.message());
+    }
+    if (!failure.empty()) {
+      report->failures.push_back(failure);
+      report->ok = false;
+    }
+  }
+
   VerifyDirOptions vo;
   vo.threads = ThreadCount(so);
   Result<DirCheck> files = [&] {
@@ -139,6 +185,7 @@ int VerifyDir(const StoreOptions& so, const TrustOptions& trust, const std::stri
                 {"dir", dir},
                 {"digest", digest.ToString()},
                 {"trust", Json::parse(signing::ReportJson(*report))},
+                {"log", log_line.empty() ? Json(nullptr) : Json(log_line)},
                 {"files_checked", files->files.size()},
                 {"bad_files", bad},
                 {"extra_files", files->extra_files},
@@ -150,6 +197,7 @@ int VerifyDir(const StoreOptions& so, const TrustOptions& trust, const std::stri
   }
   out << "directory    " << dir << " (offline: " << dir << "/.arca/)\n";
   out << signing::FormatReport(*report);
+  if (!log_line.empty()) out << "log          " << SafeText(log_line) << "\n";
   if (!report->ok || !so.quiet) {
     char line[200];
     std::snprintf(line, sizeof line, "files        %zu checked, %s re-read and hashed in %.2f s (%.0f MB/s)\n",

@@ -5,6 +5,7 @@
 // read from the held manifest. docs/API.md is the contract.
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,8 @@
 #include "registry/internal/attestation.h"
 #include "registry/internal/http.h"
 #include "registry/server.h"
+#include "signing/dsse.h"
+#include "signing/statement.h"
 
 namespace arca::registry {
 namespace {
@@ -63,6 +66,19 @@ void Server::HandlePutAttestation(const Request& req, Response& res, const Conte
   }
   const Digest envelope = Sha256Of(*body);
   if (*added) {
+    std::vector<std::string> key_ids;
+    std::string predicate_type;
+    if (Result<signing::Envelope> env = signing::ParseEnvelope(*body); env.ok()) {
+      for (const signing::Envelope::Sig& s : env->signatures) key_ids.push_back(s.keyid);
+      if (Result<signing::Statement> st = signing::ParseStatement(env->payload); st.ok()) {
+        predicate_type = st->predicate_type;
+      }
+    }
+    if (key_ids.size() > signing::kMaxLogKeyIds) key_ids.resize(signing::kMaxLogKeyIds);
+    if (predicate_type.size() > signing::kMaxLogString) predicate_type.resize(signing::kMaxLogString);
+    Status logged = LogEvents({signing::AttestationEntry(uint64_t(::time(nullptr)), *d, envelope, predicate_type,
+                                                         std::move(key_ids))});
+    if (!logged.ok()) return ReplyError(req, res, WithCode(500, "internal", logged.ToString()));
     std::fprintf(stderr, "arca-registry: attestation %s attached to %s (%s)\n", envelope.ToString().c_str(),
                  d->ToString().c_str(), name.c_str());
   }

@@ -114,4 +114,19 @@ int TokenListCommand(const std::string& data_dir, std::ostream& out, std::ostrea
   return 0;
 }
 
+int LogKeyCommand(const std::string& data_dir, const std::string& origin, std::ostream& out, std::ostream& err) {
+  Result<std::string> existing = ReadFile(data_dir + "/keys/log.verifier", 4096);
+  if (existing.ok()) {
+    out << *existing;
+    return 0;
+  }
+  Result<std::unique_ptr<TransparencyLog>> log = TransparencyLog::Open(data_dir, origin);
+  if (!log.ok()) {
+    err << "arca-registry: " << log.status().message() << "\n";
+    return 1;
+  }
+  out << (*log)->verifier_key() << "\n";
+  return 0;
+}
+
 }  // namespace arca::registry

@@ -32,6 +32,10 @@ int TokenCreateCommand(const std::string& data_dir, const std::string& ns, const
 // Prints id, namespace, scope and creation time of every token.
 int TokenListCommand(const std::string& data_dir, std::ostream& out, std::ostream& err);
 
+// Prints the log's verifier key (the line trust policies list under
+// "logs"."keys"), creating the log and its key if the data directory has none.
+int LogKeyCommand(const std::string& data_dir, const std::string& origin, std::ostream& out, std::ostream& err);
+
 }  // namespace arca::registry
 
 #endif  // ARCA_REGISTRY_COMMANDS_H_

@@ -36,6 +36,19 @@ int main(int argc, char** argv) {
   auto* key = serve->add_option("--tls-key", so.tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  serve->add_option("--log-origin", so.log_origin,
+                    "Name of the transparency log, fixed when the data directory is first used\n"
+                    "(default: arca-registry-<16 hex digits of the log key id>)");
+
+  std::string origin;
+  CLI::App* log_key = app.add_subcommand(
+      "log-key",
+      "Print the transparency log's verifier key: the line clients put in their trust policy under\n"
+      "\"logs\": {\"keys\": [...]} to check this registry's log (see docs/trust-policy.md).\n"
+      "Creates the log and its key (DATA/keys/log.key, mode 0600) if the data directory has none.\n"
+      "Example: arca-registry log-key --data /srv/arca");
+  log_key->add_option("--data", data_dir, "Data directory")->required();
+  log_key->add_option("--origin", origin, "The log's name if it is created now (as serve --log-origin)");
 
   CLI::App* token = app.add_subcommand("token", "Manage access tokens (on the server host)");
   token->require_subcommand(1);
@@ -64,6 +77,7 @@ int main(int argc, char** argv) {
     if (serve->parsed()) return registry::ServeCommand(data_dir, listen, so, std::cout, std::cerr);
     if (create->parsed()) return registry::TokenCreateCommand(data_dir, ns, scope, std::cout, std::cerr);
     if (list->parsed()) return registry::TokenListCommand(data_dir, std::cout, std::cerr);
+    if (log_key->parsed()) return registry::LogKeyCommand(data_dir, origin, std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "arca-registry: internal error: " << e.what() << "\n";
     return 1;

@@ -31,6 +31,10 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& dir, const Ser
   Result<std::unique_ptr<store::Store>> st = store::Store::Open(data_dir + "/store");
   if (!st.ok()) return st.status().WithContext("open the store in " + data_dir);
   std::unique_ptr<Server> server(new Server(data_dir, options, std::move(*st)));
+  Result<std::unique_ptr<TransparencyLog>> log = TransparencyLog::Open(data_dir, options.log_origin);
+  if (!log.ok()) return log.status().WithContext("open the log in " + data_dir);
+  server->log_ = std::move(*log);
+  ARCA_RETURN_IF_ERROR(server->ReconcileLog());
 
   if (server->tls()) {
     auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
@@ -181,6 +185,12 @@ void Server::InstallRoutes() {
   http.Put(R"(/v1/tags/([\s\S]+))", std::bind(&Server::HandlePutTag, this, _1, _2, _3));
   http.Delete(R"(/v1/tags/([\s\S]+))", std::bind(&Server::HandleDeleteTag, this, _1, _2, _3));
   http.Get("/v1/repositories", std::bind(&Server::HandleRepositories, this, _1, _2));
+  http.Get("/v1/log/checkpoint", std::bind(&Server::HandleLogCheckpoint, this, _1, _2));
+  http.Get("/v1/log/entries", std::bind(&Server::HandleLogEntries, this, _1, _2));
+  http.Get("/v1/log/proof/inclusion", std::bind(&Server::HandleLogInclusion, this, _1, _2));
+  http.Get("/v1/log/proof/consistency", std::bind(&Server::HandleLogConsistency, this, _1, _2));
+  http.Get(R"(/v1/log/bundles/([^/]+))", std::bind(&Server::HandleLogBundle, this, _1, _2));
+  http.Get(R"(/v1/log/tags/([\s\S]+))", std::bind(&Server::HandleLogTag, this, _1, _2));
 
   // Last: any other request that may carry a body gets its 404 without the
   // body being read. (Left to itself, httplib reads the body of an unrouted

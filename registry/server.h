@@ -26,6 +26,7 @@
 #include "common/result.h"
 #include "registry/auth.h"
 #include "registry/errors.h"
+#include "registry/log.h"
 #include "store/store.h"
 
 namespace arca::registry {
@@ -48,6 +49,7 @@ struct ServerOptions {
   bool anonymous_pull = false; // reads need no token
   std::string tls_cert;        // PEM files: both set for HTTPS, neither for HTTP
   std::string tls_key;
+  std::string log_origin;      // a new log's origin line (empty: derived from its key)
   Limits limits;
 };
 
@@ -70,6 +72,8 @@ class Server {
 
   // The store being served (for tests and maintenance in the same process).
   store::Store& store() { return *store_; }
+  // The transparency log (signing/LOG.md), in DATA/log/.
+  TransparencyLog& log() { return *log_; }
 
  private:
   using Request = httplib::Request;
@@ -106,6 +110,25 @@ class Server {
   void HandlePutAttestation(const Request& req, Response& res, const ContentReader& reader);
   void HandleGetAttestations(const Request& req, Response& res);
 
+  // --- the transparency log (log_routes.cc) ---
+  // Appends `entries` to the log. A failure is logged with its detail and
+  // returned; the caller answers 500.
+  Status LogEvents(const std::vector<signing::LogEntry>& entries);
+  // At start: appends the entries a crash may have kept out of the log (a
+  // tag set or moved in the store whose log entry was never written).
+  Status ReconcileLog();
+  // The entries for tag repository:tag now at `digest`: the bundle's publish
+  // entry first if it has none yet (with the key ids its attestations name),
+  // then the tag entry (its sequence number is given by the log).
+  std::vector<signing::LogEntry> PublishAndTagEntries(const std::string& repository, const std::string& tag,
+                                                      const Digest& digest, const std::optional<Digest>& previous);
+  void HandleLogCheckpoint(const Request& req, Response& res);
+  void HandleLogEntries(const Request& req, Response& res);
+  void HandleLogInclusion(const Request& req, Response& res);
+  void HandleLogConsistency(const Request& req, Response& res);
+  void HandleLogBundle(const Request& req, Response& res);
+  void HandleLogTag(const Request& req, Response& res);
+
   // --- endpoints: tags and repositories (tag_routes.cc) ---
   void HandleGetTag(const Request& req, Response& res);
   void HandlePutTag(const Request& req, Response& res, const ContentReader& reader);
@@ -116,6 +139,7 @@ class Server {
   const std::string data_dir_;
   const ServerOptions options_;
   std::unique_ptr<store::Store> store_;
+  std::unique_ptr<TransparencyLog> log_;
   TokenStore tokens_;
   std::unique_ptr<httplib::Server> http_;
   int port_ = 0;

@@ -2,6 +2,7 @@
 // repositories. Tags are the only namespaced data, so these are the only
 // handlers that check a token's namespace.
 #include <cstdio>
+#include <ctime>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "format/manifest.h"
 #include "registry/internal/http.h"
 #include "registry/server.h"
+#include "signing/dsse.h"
 
 namespace arca::registry {
 namespace {
@@ -114,6 +116,14 @@ void Server::HandlePutTag(const Request& req, Response& res, const ContentReader
     }
     Status set = store_->SetRef(ref->ref(), *d);
     if (!set.ok()) return ReplyError(req, res, WithCode(500, "internal", set.ToString()));
+    // Visible only once logged: if the log cannot take it, the tag goes back.
+    // Setting a tag to where it already points moves nothing and logs nothing.
+    Status logged = previous == *d ? Status::Ok()
+                                   : LogEvents(PublishAndTagEntries(ref->repository, ref->tag, *d, previous));
+    if (!logged.ok()) {
+      Status undo = previous ? store_->SetRef(ref->ref(), *previous) : store_->DeleteRef(ref->ref());
+      return ReplyError(req, res, WithCode(500, "internal", logged.ToString() + "; undo: " + undo.ToString()));
+    }
   }
   std::fprintf(stderr, "arca-registry: tag %s -> %s (was %s)\n", ref->ref().c_str(), d->ToString().c_str(),
                previous ? previous->ToString().c_str() : "unset");
@@ -142,6 +152,12 @@ void Server::HandleDeleteTag(const Request& req, Response& res, const ContentRea
     Status del = store_->DeleteRef(ref->ref());
     if (!del.ok()) return ReplyError(req, res, WithCode(500, "internal", del.ToString()));
     was = *old;
+    Status logged = LogEvents({signing::TagEntry(uint64_t(::time(nullptr)), ref->repository, ref->tag, 0,
+                                                 std::nullopt, was)});
+    if (!logged.ok()) {
+      Status undo = store_->SetRef(ref->ref(), was);
+      return ReplyError(req, res, WithCode(500, "internal", logged.ToString() + "; undo: " + undo.ToString()));
+    }
   }
   std::fprintf(stderr, "arca-registry: tag %s deleted (was %s)\n", ref->ref().c_str(), was.ToString().c_str());
   ReplyJson(res, 200, internal::Dump(TagJson(*ref, was)));
@@ -179,6 +195,19 @@ void Server::HandleRepositories(const Request& req, Response& res) {
   json list = json::array();
   for (const auto& [name, tags] : counts) list.push_back({{"name", name}, {"tags", tags}});
   ReplyJson(res, 200, internal::Dump({{"repositories", std::move(list)}}));
+}
+
+void Server::HandleLogTag(const Request& req, Response& res) {
+  Result<TagRef> ref = ParseTagRef(req.matches[1].str());
+  if (!ref.ok()) return ReplyError(req, res, ApiErrorFromStatus(ref.status()));
+  if (!Authorize(req, res, {Scope::kPull, {}})) return;
+  std::optional<TagHead> head = log_->Tag(ref->repository, ref->tag);
+  if (!head) return ReplyError(req, res, WithCode(404, "not_found", "the log has no entry for tag " + ref->ref()));
+  Result<std::string> entry = log_->Entry(head->index);
+  if (!entry.ok()) return ReplyError(req, res, WithCode(500, "internal", entry.status().ToString()));
+  json reply = {{"index", head->index}, {"sequence", head->sequence},
+                {"entry", signing::Base64Encode(AsBytes(*entry))}};
+  ReplyJson(res, 200, internal::Dump(reply));
 }
 
 }  // namespace arca::registry

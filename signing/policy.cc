@@ -221,7 +221,7 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view source_view) 
     return InvalidArgumentError(source + " is larger than " + std::to_string(kMaxPolicyBytes) + " bytes");
   }
   ARCA_ASSIGN_OR_RETURN(Json j, internal::ParseObject(text, source));
-  ARCA_RETURN_IF_ERROR(internal::OnlyFields(j, {"schema", "keys", "revoked", "licenses", "rules"}, source));
+  ARCA_RETURN_IF_ERROR(internal::OnlyFields(j, {"schema", "keys", "revoked", "licenses", "rules", "logs"}, source));
   ARCA_ASSIGN_OR_RETURN(std::string schema, internal::RequiredString(j, "schema", 64, source));
   if (schema != kPolicySchema) {
     return InvalidArgumentError(source + ": \"schema\" is " + Quote(schema) + ", expected \"" +
@@ -269,6 +269,33 @@ Result<Policy> ParsePolicy(std::string_view text, std::string_view source_view) 
   for (size_t i = 0; i < rules->size(); ++i) {
     ARCA_ASSIGN_OR_RETURN(PolicyRule rule, ParseRule((*rules)[i], i, policy, source));
     policy.rules.push_back(std::move(rule));
+  }
+  if (auto l = j.find("logs"); l != j.end()) {
+    const std::string where = source + ": \"logs\"";
+    if (!l->is_object()) return InvalidArgumentError(where + " is not an object");
+    ARCA_RETURN_IF_ERROR(internal::OnlyFields(*l, {"keys", "require", "max_age_seconds"}, where));
+    ARCA_ASSIGN_OR_RETURN(std::vector<std::string> keys, StringArray(*l, "keys", 64, 1024, where));
+    if (keys.empty()) {
+      return InvalidArgumentError(where + " needs \"keys\": the verifier keys of the logs you trust "
+                                  "(`arca-registry log-key` prints a registry's)");
+    }
+    LogPolicy logs;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Result<NoteVerifier> v = ParseVerifierKey(keys[i]);
+      if (!v.ok()) {
+        return InvalidArgumentError(where + ".keys[" + std::to_string(i) + "] is not a note verifier key: " +
+                                    std::string(v.status().message()));
+      }
+      logs.keys.push_back(std::move(*v));
+    }
+    if (auto r = l->find("require"); r != l->end()) {
+      if (!r->is_boolean()) return InvalidArgumentError(where + ".require must be true or false");
+      logs.require = r->get<bool>();
+    }
+    if (l->contains("max_age_seconds")) {
+      ARCA_ASSIGN_OR_RETURN(logs.max_age_seconds, internal::RequiredUint(*l, "max_age_seconds", where));
+    }
+    policy.logs = std::move(logs);
   }
   return policy;
 }

@@ -8,7 +8,18 @@
 //    "revoked": ["<keyid hex>", ...]?,
 //    "licenses": {"allow":[SPDX ids]?, "deny":[SPDX ids]?}?,
 //    "rules": [{"repositories":"qwen/*", "keys":["alice","bob"], "threshold":2,
-//               "licenses":{...}?, "unsigned":"refuse"|"accept"?}, ...]}
+//               "licenses":{...}?, "unsigned":"refuse"|"accept"?}, ...],
+//    "logs": {"keys": ["<note verifier key>", ...], "require": true?,
+//             "max_age_seconds": 86400?}?}
+//
+// "logs" lists the transparency-log keys the client trusts (signing/LOG.md;
+// `arca-registry log-key` prints a registry's). With it, every pull checks
+// the registry's signed checkpoint, the inclusion of the bundle's publish
+// entry and of the tag's entry, and consistency with the newest checkpoint
+// seen before; "require": false makes a registry without a log acceptable
+// (a log that is served is still checked); "max_age_seconds" refuses a
+// checkpoint older than that (a frozen registry). Without "logs", no log is
+// checked.
 //
 // Repository patterns: '*' matches any run of characters within one path
 // component (never '/'), '**' matches any run including '/'; every other
@@ -36,6 +47,7 @@
 #include "common/digest.h"
 #include "common/result.h"
 #include "signing/keys.h"
+#include "signing/note.h"
 
 namespace arca::signing {
 
@@ -73,12 +85,19 @@ struct PolicyRule {
   std::string Label() const;
 };
 
+struct LogPolicy {
+  std::vector<NoteVerifier> keys;  // at least one
+  bool require = true;
+  uint64_t max_age_seconds = 0;    // 0: any age
+};
+
 struct Policy {
   std::string path;  // where it was loaded from ("" when parsed from text)
   std::map<std::string, PolicyKey, std::less<>> keys;
   std::set<Digest> revoked;
   std::optional<LicensePolicy> licenses;  // the global default
   std::vector<PolicyRule> rules;
+  std::optional<LogPolicy> logs;
 
   // The first rule whose pattern matches `name`, or null.
   const PolicyRule* Match(std::string_view name) const;

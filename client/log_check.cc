@@ -1,0 +1,295 @@
+// Checking a registry's transparency log from the client (log_check.h): the
+// checkpoint's signature and age, consistency with what this client saw
+// before, inclusion of the entries a pull relies on; and proof files for
+// offline checks.
+#include "client/log_check.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <ctime>
+#include <sstream>
+
+#include "common/file.h"
+#include "signing/dsse.h"
+#include "signing/merkle.h"
+
+namespace arca::client {
+namespace {
+
+using Json = nlohmann::json;
+namespace merkle = signing::merkle;
+
+Status Refuse(std::string why) { return PermissionDeniedError("transparency log: " + why); }
+
+// A file-name-safe form of a log origin.
+std::string Escape(std::string_view origin) {
+  std::string out;
+  for (unsigned char c : origin) {
+    if (std::isalnum(c) || c == '.' || c == '_' || c == '-') {
+      out.push_back(char(c));
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string StateFor(const std::string& origin) { return LogStatePath(origin); }
+
+// The newest checkpoint seen of this log, if any (opened with the same key).
+Result<std::optional<signing::SignedCheckpoint>> SeenCheckpoint(const std::string& origin,
+                                                                const signing::NoteVerifier& key) {
+  Result<std::string> text = ReadFile(StateFor(origin) + "/checkpoint", signing::kMaxNoteBytes);
+  if (text.status().code() == StatusCode::kNotFound) return std::optional<signing::SignedCheckpoint>();
+  if (!text.ok()) return text.status().WithContext("the remembered checkpoint");
+  Result<signing::SignedCheckpoint> cp = signing::OpenCheckpoint(*text, key);
+  if (!cp.ok()) {
+    return DataLossError("the remembered checkpoint of log " + origin + " (" + StateFor(origin) +
+                         "/checkpoint) does not verify: " + std::string(cp.status().message()) +
+                         "; remove it only if you know why it changed");
+  }
+  return std::optional<signing::SignedCheckpoint>(std::move(*cp));
+}
+
+Result<Json> SeenTags(const std::string& origin) {
+  Result<std::string> text = ReadFile(StateFor(origin) + "/tags.json", 64 << 20);
+  if (text.status().code() == StatusCode::kNotFound) return Json::object();
+  if (!text.ok()) return text.status();
+  Json j = Json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return DataLossError(StateFor(origin) + "/tags.json is damaged");
+  return j;
+}
+
+std::string When(uint64_t t) {
+  char buf[32];
+  time_t tt = time_t(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Checks that `entry` at `index` is in the checkpoint's tree.
+Status CheckIncluded(const IncludedEntry& e, const signing::Checkpoint& cp, std::string_view what) {
+  if (e.index >= cp.size) {
+    return Refuse(std::string(what) + " is entry " + std::to_string(e.index) + ", beyond the checkpoint's " +
+                  std::to_string(cp.size) + " entries");
+  }
+  Status s = merkle::VerifyInclusion(merkle::HashLeaf(e.entry), e.index, cp.size, e.proof, cp.root_hash);
+  if (!s.ok()) return Refuse(std::string(what) + " is not in the signed log: " + std::string(s.message()));
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string LogStateDir() {
+  if (const char* d = std::getenv("ARCA_STATE_DIR"); d && *d) return d;
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/arca";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/state/arca";
+}
+
+std::string LogStatePath(std::string_view origin) { return LogStateDir() + "/logs/" + Escape(origin); }
+
+Result<LogEvidence> CheckLog(Remote& remote, const signing::LogPolicy& logs, const Digest& bundle,
+                             const std::optional<std::pair<std::string, std::string>>& tag) {
+  const std::string reg = remote.endpoint().registry.Address();
+  LogEvidence ev;
+  Result<std::string> note = remote.GetCheckpoint();
+  if (!note.ok()) {
+    if (note.status().code() == StatusCode::kNotFound) {
+      return UnavailableError("transparency log: registry " + reg +
+                              " serves no log, and your policy requires one (\"logs\")");
+    }
+    return note.status().WithContext("transparency log checkpoint");
+  }
+  ev.checkpoint = *note;
+
+  // 1. Signed by a trusted log key, and fresh enough.
+  const signing::NoteVerifier* key = nullptr;
+  std::string why;
+  for (const signing::NoteVerifier& k : logs.keys) {
+    Result<signing::SignedCheckpoint> cp = signing::OpenCheckpoint(*note, k);
+    if (cp.ok()) {
+      ev.opened = std::move(*cp);
+      key = &k;
+      break;
+    }
+    why += (why.empty() ? "" : "; ") + k.name + ": " + std::string(cp.status().message());
+  }
+  if (!key) {
+    return Refuse("registry " + reg + "'s checkpoint is not signed by a log key your policy trusts (" + why + ")");
+  }
+  ev.key_name = key->name;
+  const signing::Checkpoint& cp = ev.opened.checkpoint;
+  const uint64_t now = uint64_t(::time(nullptr));
+  if (logs.max_age_seconds > 0 && ev.opened.timestamp + logs.max_age_seconds < now) {
+    return Refuse("registry " + reg + "'s newest checkpoint was signed at " + When(ev.opened.timestamp) + ", " +
+                  std::to_string(now - ev.opened.timestamp) + " s ago, older than your policy's max_age_seconds " +
+                  std::to_string(logs.max_age_seconds) + " (a frozen registry, or a clock far off)");
+  }
+
+  // 2. Consistent with what this client saw before.
+  ARCA_ASSIGN_OR_RETURN(std::optional<signing::SignedCheckpoint> seen, SeenCheckpoint(cp.origin, *key));
+  if (seen) {
+    const signing::Checkpoint& old = seen->checkpoint;
+    const std::string seen_text = "the checkpoint of log " + cp.origin + " seen at " + When(seen->timestamp) +
+                                  " (" + std::to_string(old.size) + " entries)";
+    if (cp.size < old.size) {
+      return Refuse("registry " + reg + " presents " + std::to_string(cp.size) + " entries, fewer than " + seen_text +
+                    ": the log was rolled back (a registry restored from an older copy?)");
+    }
+    if (cp.size == old.size && cp.root_hash != old.root_hash) {
+      return Refuse("registry " + reg + "'s checkpoint has the same size as " + seen_text +
+                    " but another root: a split view (different logs shown to different clients)");
+    }
+    if (cp.size > old.size && old.size > 0) {
+      Result<std::vector<Digest>> proof = remote.GetConsistencyProof(old.size, cp.size);
+      Status s = proof.ok() ? merkle::VerifyConsistency(old.size, cp.size, *proof, old.root_hash, cp.root_hash)
+                            : proof.status();
+      if (!s.ok()) {
+        return Refuse("registry " + reg + "'s checkpoint (" + std::to_string(cp.size) +
+                      " entries) is not consistent with " + seen_text +
+                      ": a split view or rewritten history (" + std::string(s.message()) + ")");
+      }
+    }
+  }
+
+  // 3. The bundle's publish entry, and the tag's latest entry.
+  {
+    ARCA_ASSIGN_OR_RETURN(Remote::LogLookup l, remote.GetLogBundle(bundle));
+    ev.publish.index = l.index;
+    ev.publish.entry = std::move(l.entry);
+    Result<signing::LogEntry> e = signing::LogEntry::Decode(ev.publish.entry);
+    if (!e.ok() || e->type != signing::LogEntryType::kPublish || e->bundle != bundle) {
+      return Refuse("registry " + reg + " answered with a log entry that is not the publish entry of " +
+                    bundle.ToString());
+    }
+    if (ev.publish.index < cp.size) {
+      ARCA_ASSIGN_OR_RETURN(ev.publish.proof, remote.GetInclusionProof(ev.publish.index, cp.size));
+    }
+    ARCA_RETURN_IF_ERROR(CheckIncluded(ev.publish, cp, "the publish entry of " + bundle.ToString()));
+  }
+  Json tags;
+  if (tag) {
+    const std::string ref = tag->first + ":" + tag->second;
+    ARCA_ASSIGN_OR_RETURN(Remote::LogLookup l, remote.GetLogTag(tag->first, tag->second));
+    IncludedEntry t{l.index, std::move(l.entry), {}};
+    Result<signing::LogEntry> e = signing::LogEntry::Decode(t.entry);
+    if (!e.ok() || e->type != signing::LogEntryType::kTag || e->repository != tag->first || e->tag != tag->second ||
+        e->sequence != l.sequence) {
+      return Refuse("registry " + reg + " answered with a log entry that is not the entry of tag " + ref);
+    }
+    if (e->digest != bundle) {
+      return Refuse("tag " + ref + " resolves to " + bundle.ToString() + " but its latest log entry (#" +
+                    std::to_string(e->sequence) + ") says " +
+                    (e->digest ? e->digest->ToString() : std::string("deleted")));
+    }
+    if (t.index < cp.size) {
+      ARCA_ASSIGN_OR_RETURN(t.proof, remote.GetInclusionProof(t.index, cp.size));
+    }
+    ARCA_RETURN_IF_ERROR(CheckIncluded(t, cp, "the entry of tag " + ref));
+    ARCA_ASSIGN_OR_RETURN(tags, SeenTags(cp.origin));
+    const uint64_t seen_seq = tags.value(ref, uint64_t(0));
+    if (e->sequence < seen_seq) {
+      return Refuse("tag " + ref + " went backwards: the registry's entry is #" + std::to_string(e->sequence) +
+                    " but #" + std::to_string(seen_seq) + " was seen before (a rollback of the tag)");
+    }
+    tags[ref] = e->sequence;
+    ev.tag = std::move(t);
+    ev.tag_sequence = e->sequence;
+  }
+
+  // Everything passed: remember the newer checkpoint and the tag.
+  const std::string dir = StateFor(cp.origin);
+  ARCA_RETURN_IF_ERROR(MakeDirs(dir));
+  if (!seen || cp.size > seen->checkpoint.size) ARCA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/checkpoint", *note));
+  if (tag) ARCA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/tags.json", tags.dump(1)));
+  return ev;
+}
+
+std::string FormatProof(const LogEvidence& e, const Digest& bundle) {
+  std::ostringstream out;
+  out << "arca-log-proof v1\n";
+  out << "bundle " << bundle.ToString() << "\n";
+  auto entry = [&](const char* kind, const IncludedEntry& i) {
+    out << kind << " " << i.index << " " << signing::Base64Encode(AsBytes(i.entry)) << "\n";
+    for (const Digest& d : i.proof) out << d.Hex() << "\n";
+  };
+  entry("publish", e.publish);
+  if (e.tag) entry("tag", *e.tag);
+  out << "checkpoint\n" << e.checkpoint;
+  return out.str();
+}
+
+Result<OfflineProof> VerifyProof(std::string_view text, const std::string& log_key,
+                                 const std::optional<Digest>& expected) {
+  auto bad = [](std::string why) { return InvalidArgumentError("proof file: " + why); };
+  if (text.size() > 2 * signing::kMaxNoteBytes) return bad("too large");
+  const size_t cp_at = text.find("\ncheckpoint\n");
+  if (cp_at == std::string_view::npos) return bad("no \"checkpoint\" line");
+  const std::string_view head = text.substr(0, cp_at + 1);
+  const std::string_view note = text.substr(cp_at + std::string_view("\ncheckpoint\n").size());
+
+  ARCA_ASSIGN_OR_RETURN(signing::NoteVerifier key, signing::ParseVerifierKey(log_key));
+  Result<signing::SignedCheckpoint> cp = signing::OpenCheckpoint(note, key);
+  if (!cp.ok()) return Refuse("the proof's checkpoint is not signed by log key " + key.name + ": " +
+                              std::string(cp.status().message()));
+  OfflineProof out;
+  out.checkpoint = std::move(*cp);
+
+  std::istringstream in{std::string(head)};
+  std::string line;
+  if (!std::getline(in, line) || line != "arca-log-proof v1") return bad("not an arca-log-proof v1 file");
+  if (!std::getline(in, line) || line.rfind("bundle ", 0) != 0) return bad("no bundle line");
+  ARCA_ASSIGN_OR_RETURN(out.bundle, Digest::Parse(line.substr(7)));
+  if (expected && *expected != out.bundle) {
+    return Refuse("the proof is for bundle " + out.bundle.ToString() + ", not " + expected->ToString());
+  }
+  std::vector<std::pair<std::string, IncludedEntry>> entries;
+  while (std::getline(in, line)) {
+    if (line.rfind("publish ", 0) == 0 || line.rfind("tag ", 0) == 0) {
+      std::istringstream f(line);
+      std::string kind, index, b64;
+      f >> kind >> index >> b64;
+      IncludedEntry e;
+      try {
+        size_t used = 0;
+        e.index = std::stoull(index, &used);
+        if (used != index.size()) return bad("bad index " + index);
+      } catch (...) {
+        return bad("bad index " + index);
+      }
+      ARCA_ASSIGN_OR_RETURN(e.entry, signing::Base64Decode(b64));
+      if (entries.size() >= 2) return bad("more than two entries");
+      entries.emplace_back(kind, std::move(e));
+    } else if (!entries.empty() && entries.back().second.proof.size() < 64) {
+      ARCA_ASSIGN_OR_RETURN(Digest d, Digest::Parse("sha256:" + line));
+      entries.back().second.proof.push_back(d);
+    } else {
+      return bad("unexpected line \"" + line.substr(0, 80) + "\"");
+    }
+  }
+  for (const auto& [kind, e] : entries) {
+    ARCA_RETURN_IF_ERROR(CheckIncluded(e, out.checkpoint.checkpoint, "the " + kind + " entry"));
+    ARCA_ASSIGN_OR_RETURN(signing::LogEntry le, signing::LogEntry::Decode(e.entry));
+    if (kind == "publish") {
+      if (le.type != signing::LogEntryType::kPublish || le.bundle != out.bundle) {
+        return Refuse("the publish entry does not name bundle " + out.bundle.ToString());
+      }
+      out.publish = std::move(le);
+    } else {
+      if (le.type != signing::LogEntryType::kTag || le.digest != out.bundle) {
+        return Refuse("the tag entry does not point to bundle " + out.bundle.ToString());
+      }
+      out.tag = std::move(le);
+    }
+  }
+  if (out.publish.type != signing::LogEntryType::kPublish || !out.publish.bundle) return bad("no publish entry");
+  return out;
+}
+
+}  // namespace arca::client

@@ -1,0 +1,92 @@
+// The client's side of the transparency log (signing/LOG.md): checking that
+// what a registry serves is in its append-only log, and remembering what was
+// seen so that a registry that rolls back, forks (split view) or freezes is
+// caught.
+//
+// State, per log (by origin: two registries serving the same log share it,
+// which is how a split view between them shows), under LogStateDir():
+//   logs/<origin, %-escaped>/checkpoint   the newest verified signed note
+//   logs/<origin, %-escaped>/tags.json    {"repo:tag": newest sequence seen}
+// Written atomically, and only after every check of a contact passed.
+#ifndef ARCA_CLIENT_LOG_CHECK_H_
+#define ARCA_CLIENT_LOG_CHECK_H_
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "client/remote.h"
+#include "common/digest.h"
+#include "common/result.h"
+#include "signing/log_entry.h"
+#include "signing/note.h"
+#include "signing/policy.h"
+
+namespace arca::client {
+
+// $ARCA_STATE_DIR, else $XDG_STATE_HOME/arca, else ~/.local/state/arca.
+std::string LogStateDir();
+// LogStateDir()/logs/<origin, %-escaped>: where a log's state lives.
+std::string LogStatePath(std::string_view origin);
+
+// One entry with its proof of inclusion in `size` leaves.
+struct IncludedEntry {
+  uint64_t index = 0;
+  std::string entry;  // raw bytes
+  std::vector<Digest> proof;
+};
+
+// What a verified contact established.
+struct LogEvidence {
+  std::string checkpoint;        // the signed note
+  signing::SignedCheckpoint opened;
+  std::string key_name;          // the policy log key that signed it
+  IncludedEntry publish;
+  std::optional<IncludedEntry> tag;
+  uint64_t tag_sequence = 0;
+};
+
+// Verifies, against the policy's log keys:
+//   1. the registry's latest checkpoint is signed by one of them, and is not
+//      older than logs.max_age_seconds;
+//   2. it is consistent with the newest checkpoint this client saw of that
+//      log (a smaller tree, or a proof that fails, is refused as a rollback
+//      or split view);
+//   3. `bundle`'s publish entry is included in it, and, when `tag` is set,
+//      the tag's latest entry is too, names `bundle`, and its sequence
+//      number did not go backwards.
+// Then remembers the checkpoint and the tag's sequence. PERMISSION_DENIED
+// with a message saying which check failed; UNAVAILABLE when the registry
+// has no log and the policy requires one.
+Result<LogEvidence> CheckLog(Remote& remote, const signing::LogPolicy& logs, const Digest& bundle,
+                             const std::optional<std::pair<std::string, std::string>>& tag);
+
+// A self-contained proof file (`arca proof`), checkable with no network:
+//
+//   arca-log-proof v1
+//   bundle sha256:<hex>
+//   publish <index> <base64 entry>
+//   <hex proof hash>                  (one line each)
+//   [tag <index> <base64 entry>
+//    <hex proof hash>...]
+//   checkpoint
+//   <the signed note, verbatim, to the end of the file>
+std::string FormatProof(const LogEvidence& e, const Digest& bundle);
+
+struct OfflineProof {
+  Digest bundle;
+  signing::SignedCheckpoint checkpoint;
+  signing::LogEntry publish;
+  std::optional<signing::LogEntry> tag;
+};
+
+// Parses and checks a proof file against `log_key` (a note verifier key):
+// the checkpoint's signature, each entry's inclusion, that the publish entry
+// names the proof's bundle, and (when given) that the bundle is `expected`.
+Result<OfflineProof> VerifyProof(std::string_view text, const std::string& log_key,
+                                 const std::optional<Digest>& expected);
+
+}  // namespace arca::client
+
+#endif  // ARCA_CLIENT_LOG_CHECK_H_
