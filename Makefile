@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test bench bench-registry bench-verify clean fuzz
+.PHONY: all deps build run test bench bench-registry bench-verify bench-log clean fuzz
 
 all: build
 
@@ -37,6 +37,11 @@ bench-registry: build
 # arca verify DIR on a generated 2 GiB pulled bundle; see bench/verify/RESULTS.md.
 bench-verify: build
 	$(BUILD)/bin/arca-bench-verify
+
+# The transparency log: durable appends, proofs and a full audit at a million
+# entries; see bench/log/RESULTS.md.
+bench-log: build
+	$(BUILD)/bin/arca-bench-log
 
 clean:
 	rm -rf $(BUILD)
