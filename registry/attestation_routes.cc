@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "format/manifest.h"
+#include "format/path.h"
 #include "registry/internal/attestation.h"
 #include "registry/internal/http.h"
 #include "registry/server.h"
@@ -68,14 +69,20 @@ void Server::HandlePutAttestation(const Request& req, Response& res, const Conte
   if (*added) {
     std::vector<std::string> key_ids;
     std::string predicate_type;
+    // Only what a log entry can hold (printable UTF-8, bounded): the rest
+    // of an envelope is the clients' to judge, and must not stop logging.
+    auto loggable = [](std::string_view v) {
+      if (v.size() > signing::kMaxLogString || !format::IsValidUtf8(v)) return false;
+      return std::none_of(v.begin(), v.end(), [](char c) { return uint8_t(c) < 0x20 || c == 0x7f; });
+    };
     if (Result<signing::Envelope> env = signing::ParseEnvelope(*body); env.ok()) {
-      for (const signing::Envelope::Sig& s : env->signatures) key_ids.push_back(s.keyid);
+      for (const signing::Envelope::Sig& s : env->signatures) {
+        if (loggable(s.keyid) && key_ids.size() < signing::kMaxLogKeyIds) key_ids.push_back(s.keyid);
+      }
       if (Result<signing::Statement> st = signing::ParseStatement(env->payload); st.ok()) {
-        predicate_type = st->predicate_type;
+        if (loggable(st->predicate_type)) predicate_type = st->predicate_type;
       }
     }
-    if (key_ids.size() > signing::kMaxLogKeyIds) key_ids.resize(signing::kMaxLogKeyIds);
-    if (predicate_type.size() > signing::kMaxLogString) predicate_type.resize(signing::kMaxLogString);
     Status logged = LogEvents({signing::AttestationEntry(uint64_t(::time(nullptr)), *d, envelope, predicate_type,
                                                          std::move(key_ids))});
     if (!logged.ok()) return ReplyError(req, res, WithCode(500, "internal", logged.ToString()));

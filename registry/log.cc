@@ -174,6 +174,20 @@ std::string TransparencyLog::checkpoint() const {
   return impl_->checkpoint;
 }
 
+Result<std::string> TransparencyLog::FreshCheckpoint(uint64_t now, uint64_t max_age) {
+  std::lock_guard<std::mutex> lock(append_mu_);
+  Impl& in = *impl_;
+  if (now <= in.checkpoint_time + max_age) return checkpoint();
+  ARCA_ASSIGN_OR_RETURN(std::string cp, SignAt(in.size, in.range.Root(), now));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  ARCA_RETURN_IF_ERROR(FromRocks(in.db->Put(wo, kCheckpointKey, cp), "store the checkpoint"));
+  in.checkpoint_time = now;
+  std::lock_guard<std::mutex> cp_lock(in.checkpoint_mu);
+  in.checkpoint = cp;
+  return cp;
+}
+
 Result<uint64_t> TransparencyLog::Append(std::span<const signing::LogEntry> entries, uint64_t now) {
   std::lock_guard<std::mutex> lock(append_mu_);
   Impl& in = *impl_;

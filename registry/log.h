@@ -62,6 +62,10 @@ class TransparencyLog {
   uint64_t size() const;
   // The latest signed checkpoint (a signed note).
   std::string checkpoint() const;
+  // The latest checkpoint, re-signed at `now` (same tree, durably) when it
+  // is more than `max_age` seconds old, so that an idle log does not look
+  // frozen to clients that bound a checkpoint's age.
+  Result<std::string> FreshCheckpoint(uint64_t now, uint64_t max_age);
 
   // Appends `entries` (tag entries get their sequence number here: one more
   // than the tag's last, which must be the entry's own if non-zero) durably

@@ -21,6 +21,8 @@ namespace {
 using nlohmann::json;
 
 constexpr uint64_t kMaxEntriesPerRequest = 1000;
+// An idle log's checkpoint is re-signed when older than this (docs/API.md).
+constexpr uint64_t kCheckpointRefreshSeconds = 60;
 
 uint64_t Now() { return uint64_t(::time(nullptr)); }
 
@@ -127,8 +129,10 @@ std::vector<signing::LogEntry> Server::PublishAndTagEntries(const std::string& r
 
 void Server::HandleLogCheckpoint(const Request& req, Response& res) {
   if (!Authorize(req, res, {Scope::kPull, {}})) return;
+  Result<std::string> cp = log_->FreshCheckpoint(Now(), kCheckpointRefreshSeconds);
+  if (!cp.ok()) return ReplyError(req, res, WithCode(500, "internal", cp.status().ToString()));
   res.status = 200;
-  res.set_content(log_->checkpoint(), "text/plain; charset=utf-8");
+  res.set_content(std::move(*cp), "text/plain; charset=utf-8");
 }
 
 void Server::HandleLogEntries(const Request& req, Response& res) {

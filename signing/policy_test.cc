@@ -328,7 +328,11 @@ TEST(PolicyDocs, ExamplesParse) {
     examples.push_back(std::move(p).value());
     pos = end;
   }
-  ASSERT_EQ(examples.size(), 3u);
+  ASSERT_EQ(examples.size(), 4u);
+  ASSERT_TRUE(examples[3].logs.has_value());
+  EXPECT_EQ(examples[3].logs->keys.size(), 1u);
+  EXPECT_TRUE(examples[3].logs->require);
+  EXPECT_EQ(examples[3].logs->max_age_seconds, 604800u);
   EXPECT_EQ(examples[0].Match("other/model"), nullptr);
   const Policy& two = examples[1];
   ASSERT_NE(two.Match("qwen/qwen2"), nullptr);
@@ -337,6 +341,25 @@ TEST(PolicyDocs, ExamplesParse) {
   EXPECT_TRUE(DecideLicense(two.LicensesFor(*two.Match("qwen/qwen2")), "CC-BY-NC-4.0 OR Apache-2.0", "x").accepted);
   EXPECT_EQ(examples[2].Match("local/exp/1")->unsigned_mode, UnsignedMode::kAccept);
   EXPECT_EQ(examples[2].Match("acme/x")->repositories, "**");
+}
+
+TEST(PolicyLogsTest, LogKeysAreParsedStrictly) {
+  const std::string vkey = "arca-registry-2520656d3288a6c8+989427ce+BDZS+cvPl3DI9R976G0BLnmUfY4NRMHrVFrTuSvYB1YO";
+  auto with_logs = [](const std::string& logs) {
+    return "{\"schema\":\"arca.policy.v1\",\"rules\":[{\"repositories\":\"**\",\"keys\":[],"
+           "\"unsigned\":\"accept\"}],\"logs\":" + logs + "}";
+  };
+  Result<Policy> p = ParsePolicy(with_logs("{\"keys\":[\"" + vkey + "\"],\"require\":false,\"max_age_seconds\":60}"));
+  ASSERT_OK(p);
+  ASSERT_TRUE(p->logs);
+  EXPECT_EQ(p->logs->keys.at(0).name, "arca-registry-2520656d3288a6c8");
+  EXPECT_FALSE(p->logs->require);
+  EXPECT_EQ(p->logs->max_age_seconds, 60u);
+  EXPECT_FALSE(ParsePolicy(with_logs("{\"keys\":[]}")).ok());
+  EXPECT_FALSE(ParsePolicy(with_logs("{\"keys\":[\"not a key\"]}")).ok());
+  EXPECT_FALSE(ParsePolicy(with_logs("{\"keys\":[\"" + vkey + "\"],\"require\":\"yes\"}")).ok());
+  EXPECT_FALSE(ParsePolicy(with_logs("{\"keys\":[\"" + vkey + "\"],\"witnesses\":[]}")).ok());
+  EXPECT_FALSE(ParsePolicy(with_logs("[]")).ok());
 }
 
 }  // namespace
