@@ -133,6 +133,23 @@ int AuditCommand(const StoreOptions& so, const TrustOptions& trust, const AuditO
     return Status::Ok();
   };
   Status st = check_earlier();
+  const bool filtered = !o.model.empty() || !o.ns.empty();
+  std::map<Digest, std::vector<std::pair<uint64_t, signing::LogEntry>>> pending;
+  auto wanted = [&](const std::string& repository) {
+    if (!o.model.empty() && repository != o.model) return false;
+    if (!o.ns.empty() && !InNamespace(repository, o.ns)) return false;
+    return true;
+  };
+  auto show = [&](uint64_t index, const signing::LogEntry& e) {
+    ++shown;
+    if (so.json) {
+      Json j = Json::parse(signing::LogEntryJson(e));
+      j["index"] = index;
+      listed.push_back(std::move(j));
+    } else {
+      out << "#" << index << "  " << When(e.time) << "  " << SafeText(signing::DescribeLogEntry(e)) << "\n";
+    }
+  };
   const uint64_t pages = (size + kPage - 1) / kPage;
   for (uint64_t first = 0; first < pages && st.ok(); first += kWindow) {
     const uint64_t n = std::min(kWindow, pages - first);
@@ -158,21 +175,26 @@ int AuditCommand(const StoreOptions& so, const TrustOptions& trust, const AuditO
         if (st.ok()) st = check_earlier();
         if (!st.ok()) break;
         std::string repository = e->repository;
-        if (e->type == signing::LogEntryType::kPublish && e->bundle) repo_of[*e->bundle] = e->repository;
         if (e->type == signing::LogEntryType::kAttestation && e->bundle) {
           auto it = repo_of.find(*e->bundle);
+          if (it == repo_of.end() && filtered) {
+            // Attached before the bundle was first tagged: shown (in index
+            // order among its peers) once its publish entry says whose it is.
+            pending[*e->bundle].emplace_back(index, std::move(*e));
+            continue;
+          }
           if (it != repo_of.end()) repository = it->second;
         }
-        if (!o.model.empty() && repository != o.model) continue;
-        if (!o.ns.empty() && !InNamespace(repository, o.ns)) continue;
-        ++shown;
-        if (so.json) {
-          Json j = Json::parse(signing::LogEntryJson(*e));
-          j["index"] = index;
-          listed.push_back(std::move(j));
-        } else {
-          out << "#" << index << "  " << When(e->time) << "  " << SafeText(signing::DescribeLogEntry(*e)) << "\n";
+        if (e->type == signing::LogEntryType::kPublish && e->bundle) {
+          repo_of[*e->bundle] = e->repository;
+          if (auto p = pending.find(*e->bundle); p != pending.end()) {
+            for (auto& [i, a] : p->second) {
+              if (wanted(e->repository)) show(i, a);
+            }
+            pending.erase(p);
+          }
         }
+        if (wanted(repository)) show(index, *e);
       }
     }
   }

@@ -239,6 +239,28 @@ int main(int argc, char** argv) {
   key_export->add_option("NAME", key_name, "Key name, or the path of a .key file")->required();
   add_key_flags(key_export, ko);
 
+  client::KeyLogOptions klo;
+  auto add_key_log = [&](const char* name, const char* help, bool revoke) {
+    CLI::App* c = key->add_subcommand(name, help);
+    c->add_option("KEY", klo.key, revoke ? "Key name, .key file, or the 64-hex key id of a lost key"
+                                         : "Key name or .key file")->required();
+    c->add_option("REGISTRY", klo.registry, "HOST[:PORT] of the registry whose log records it")->required();
+    c->add_option("--reason", klo.reason, "Why (recorded in the log, public)");
+    add_key_flags(c, ko);
+    c->add_flag("--json", so.json, "Print one JSON object, for scripts");
+    c->callback([&klo, revoke] { klo.revoke = revoke; });
+    return c;
+  };
+  CLI::App* key_announce = add_key_log(
+      "announce", "Record in a registry's transparency log that a signing key is in use (public part only).\n"
+                  "Needs an admin token for every namespace. Example: arca key announce acme-release localhost:5000",
+      false);
+  CLI::App* key_revoke = add_key_log(
+      "revoke", "Record in a registry's transparency log that a key is revoked, for every auditor to see\n"
+                "(then remove it from trust policies or list it under \"revoked\"). Needs an admin token.\n"
+                "Example: arca key revoke acme-release localhost:5000 --reason 'laptop stolen'",
+      true);
+
   client::SignOptions sio;
   CLI::App* sign = app.add_subcommand(
       "sign", "Add a signed attestation to a bundle on a registry: by default the publisher's statement\n"
@@ -402,6 +424,9 @@ int main(int argc, char** argv) {
     if (key_gen->parsed()) return client::KeyGenerateCommand(so, ko, key_name, std::cout, std::cerr);
     if (key_list->parsed()) return client::KeyListCommand(so, ko, std::cout, std::cerr);
     if (key_export->parsed()) return client::KeyExportCommand(ko, key_name, std::cout, std::cerr);
+    if (key_announce->parsed() || key_revoke->parsed()) {
+      return client::KeyLogCommand(so, ko, klo, std::cout, std::cerr);
+    }
     if (sign->parsed()) return client::SignCommand(so, sio, std::cout, std::cerr);
     if (attestations->parsed()) return client::AttestationsCommand(so, trust, ref_text, std::cout, std::cerr);
     if (verify->parsed()) return client::VerifyCommand(so, trust, verify_target, std::cout, std::cerr);

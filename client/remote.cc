@@ -755,6 +755,12 @@ Result<std::vector<Digest>> Remote::GetConsistencyProof(uint64_t from, uint64_t 
                                        [](const Json& j) { return HashList(j, "proof"); });
 }
 
+Result<std::string> Remote::PostLogKey(const std::string& body) {
+  Response r;
+  ARCA_RETURN_IF_ERROR(Call("POST", "/v1/log/keys", body, &r, {201}));
+  return std::move(r.body);
+}
+
 Result<std::vector<std::string>> Remote::GetLogEntries(uint64_t start, uint64_t end) {
   Response r;
   ARCA_RETURN_IF_ERROR(Call("GET", "/v1/log/entries?start=" + std::to_string(start) + "&end=" + std::to_string(end),

@@ -149,6 +149,8 @@ class Remote {
   Result<LogLookup> GetLogTag(const std::string& repository, const std::string& tag);
   Result<std::vector<Digest>> GetInclusionProof(uint64_t index, uint64_t size);
   Result<std::vector<Digest>> GetConsistencyProof(uint64_t from, uint64_t to);
+  // Records a key event (docs/API.md POST /v1/log/keys); returns the answer body.
+  Result<std::string> PostLogKey(const std::string& body);
   // Entries from `start`, at most 1000 (fewer at the end of the log).
   Result<std::vector<std::string>> GetLogEntries(uint64_t start, uint64_t end);
 

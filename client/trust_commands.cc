@@ -321,6 +321,37 @@ int KeyExportCommand(const KeyOptions& ko, const std::string& name, std::ostream
   return 0;
 }
 
+int KeyLogCommand(const StoreOptions& so, const KeyOptions& ko, const KeyLogOptions& o, std::ostream& out,
+                  std::ostream& err) {
+  Result<Registry> reg = ParseRegistry(o.registry, InsecureHttpFromEnv());
+  if (!reg.ok()) return Usage(err, reg.status());
+  Json body = {{"action", o.revoke ? "revoked" : "added"}};
+  const bool is_keyid = o.key.size() == 64 && o.key.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (is_keyid && o.revoke) {
+    body["keyid"] = o.key;
+  } else {
+    const bool is_path = o.key.find('/') != std::string::npos;
+    Result<signing::KeyInfo> info = is_path ? signing::ReadKeyInfo(o.key) : signing::FindKey(KeyDir(ko), o.key);
+    if (!info.ok()) return ReportFailure(err, info.status());
+    body["key"] = Json::parse(signing::ExportPublicKey(*info));
+  }
+  if (!o.reason.empty()) body["reason"] = o.reason;
+  Result<Endpoint> ep = EndpointFor(*reg);
+  if (!ep.ok()) return ReportFailure(err, ep.status());
+  Remote remote(*ep);
+  Result<std::string> answer = remote.PostLogKey(body.dump());
+  if (!answer.ok()) return ReportFailure(err, answer.status());
+  if (so.json) {
+    out << *answer << "\n";
+  } else {
+    Json j = Json::parse(*answer, nullptr, false);
+    out << (o.revoke ? "revoked    " : "announced  ") << "key "
+        << SafeText(j.is_object() ? j.value("key_id", std::string()) : std::string()) << " in the log of "
+        << reg->Address() << "\n";
+  }
+  return 0;
+}
+
 int SignCommand(const StoreOptions& so, const SignOptions& o, std::ostream& out, std::ostream& err) {
   Result<Reference> ref = ParseReference(o.ref, InsecureHttpFromEnv());
   if (!ref.ok()) return Usage(err, ref.status());

@@ -19,6 +19,17 @@ int KeyGenerateCommand(const StoreOptions& so, const KeyOptions& ko, const std::
 int KeyListCommand(const StoreOptions& so, const KeyOptions& ko, std::ostream& out, std::ostream& err);
 int KeyExportCommand(const KeyOptions& ko, const std::string& name, std::ostream& out, std::ostream& err);
 
+// `arca key announce|revoke KEY REGISTRY`: records a key event in the
+// registry's transparency log (needs an admin token for every namespace).
+struct KeyLogOptions {
+  std::string key;       // a keyring name, a .key file, or (revoke only) a 64-hex key id
+  std::string registry;  // HOST[:PORT]
+  std::string reason;
+  bool revoke = false;
+};
+int KeyLogCommand(const StoreOptions& so, const KeyOptions& ko, const KeyLogOptions& o, std::ostream& out,
+                  std::ostream& err);
+
 struct SignOptions {
   std::string ref;
   std::string key;

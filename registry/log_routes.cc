@@ -14,6 +14,7 @@
 #include "registry/internal/http.h"
 #include "registry/server.h"
 #include "signing/dsse.h"
+#include "signing/keyfile.h"
 
 namespace arca::registry {
 namespace {
@@ -213,6 +214,53 @@ void Server::HandleLogBundle(const Request& req, Response& res) {
   Result<std::string> entry = log_->Entry(*index);
   if (!entry.ok()) return ReplyError(req, res, WithCode(500, "internal", entry.status().ToString()));
   ReplyJson(res, 200, internal::Dump({{"index", *index}, {"entry", B64(*entry)}}));
+}
+
+void Server::HandleLogKey(const Request& req, Response& res, const ContentReader& reader) {
+  // Key events speak for the whole registry: an admin token for every namespace.
+  if (!Authorize(req, res, {Scope::kAdmin, "*"})) return;
+  std::optional<std::string> body = ReadBody(req, res, reader, options_.limits.json_bytes);
+  if (!body) return;
+  Result<json> j = internal::ParseJsonObject(*body);
+  if (!j.ok()) return ReplyError(req, res, ApiErrorFromStatus(j.status()));
+  signing::LogEntry e;
+  e.type = signing::LogEntryType::kKey;
+  e.time = Now();
+  try {
+    for (auto it = j->begin(); it != j->end(); ++it) {
+      if (it.key() != "action" && it.key() != "key" && it.key() != "keyid" && it.key() != "name" &&
+          it.key() != "reason") {
+        return ReplyError(req, res, BadRequest("unknown field \"" + internal::Printable(it.key()) + "\""));
+      }
+    }
+    const std::string action = j->value("action", "");
+    if (action != "added" && action != "revoked") {
+      return ReplyError(req, res, BadRequest("action must be \"added\" or \"revoked\""));
+    }
+    e.key_action = action == "added" ? signing::KeyAction::kAdded : signing::KeyAction::kRevoked;
+    if (j->contains("key")) {
+      Result<signing::PublicKey> pub = signing::ParsePublicKeyJson(j->at("key").dump(), &e.name);
+      if (!pub.ok()) return ReplyError(req, res, BadRequest("key: " + std::string(pub.status().message())));
+      e.key_id = signing::KeyId(*pub);
+    } else if (e.key_action == signing::KeyAction::kRevoked && j->contains("keyid")) {
+      Result<Digest> d = Digest::Parse("sha256:" + j->at("keyid").get<std::string>());
+      if (!d.ok()) return ReplyError(req, res, BadRequest("keyid must be 64 lower-case hex digits"));
+      e.key_id = *d;
+    } else {
+      return ReplyError(req, res, BadRequest("give \"key\" (the public key as `arca key export` prints it), "
+                                             "or \"keyid\" to revoke a key whose public part is lost"));
+    }
+    if (j->contains("name")) e.name = j->at("name").get<std::string>();
+    e.reason = j->value("reason", "");
+  } catch (const json::exception&) {
+    return ReplyError(req, res, BadRequest("name, reason and keyid must be strings"));
+  }
+  if (Result<std::string> bytes = e.Encode(); !bytes.ok()) {
+    return ReplyError(req, res, BadRequest(std::string(bytes.status().message())));
+  }
+  Status logged = LogEvents({e});
+  if (!logged.ok()) return ReplyError(req, res, WithCode(500, "internal", logged.ToString()));
+  ReplyJson(res, 201, internal::Dump({{"key_id", e.key_id.Hex()}, {"action", e.key_action == signing::KeyAction::kAdded ? "added" : "revoked"}, {"size", log_->size()}}));
 }
 
 }  // namespace arca::registry

@@ -191,6 +191,7 @@ void Server::InstallRoutes() {
   http.Get("/v1/log/proof/consistency", std::bind(&Server::HandleLogConsistency, this, _1, _2));
   http.Get(R"(/v1/log/bundles/([^/]+))", std::bind(&Server::HandleLogBundle, this, _1, _2));
   http.Get(R"(/v1/log/tags/([\s\S]+))", std::bind(&Server::HandleLogTag, this, _1, _2));
+  http.Post("/v1/log/keys", std::bind(&Server::HandleLogKey, this, _1, _2, _3));
 
   // Last: any other request that may carry a body gets its 404 without the
   // body being read. (Left to itself, httplib reads the body of an unrouted

@@ -128,6 +128,7 @@ class Server {
   void HandleLogConsistency(const Request& req, Response& res);
   void HandleLogBundle(const Request& req, Response& res);
   void HandleLogTag(const Request& req, Response& res);
+  void HandleLogKey(const Request& req, Response& res, const ContentReader& reader);
 
   // --- endpoints: tags and repositories (tag_routes.cc) ---
   void HandleGetTag(const Request& req, Response& res);

@@ -258,5 +258,46 @@ TEST_F(LogE2E, TagSequenceGoingBackwardsIsRefused) {
   EXPECT_NE(r.err.find("went backwards"), std::string::npos) << r.err;
 }
 
+TEST_F(LogE2E, KeyEventsAreLoggedForAuditors) {
+  Registry reg = Registry::Start(data_);
+  Push(reg.host(), "acme/m:v1", "1");
+  // A push token may not speak for the registry; an admin token for '*' may.
+  RunResult r = arca({"key", "revoke", "alice", reg.host(), "--reason", "laptop stolen"});
+  EXPECT_EQ(r.exit_code, 1);
+  Env admin = env();
+  admin["ARCA_TOKEN"] = Registry::CreateToken(data_, "*", "admin");
+  std::vector<std::string> announce = {BinaryPath("arca"), "key", "announce", "alice", reg.host()};
+  r = e2e::Run(announce, admin);
+  ASSERT_TRUE(r.ok()) << r.err;
+  std::vector<std::string> revoke = {BinaryPath("arca"), "key", "revoke", "alice", reg.host(), "--reason",
+                                     "laptop stolen"};
+  r = e2e::Run(revoke, admin);
+  ASSERT_TRUE(r.ok()) << r.err;
+  RunResult a = arca({"audit", reg.host()});
+  ASSERT_TRUE(a.ok()) << a.err;
+  EXPECT_NE(a.out.find("key added"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("key revoked"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("laptop stolen"), std::string::npos) << a.out;
+  // --namespace keeps the model's entries, not the registry-wide key events.
+  a = arca({"audit", reg.host(), "--namespace", "acme", "--json"});
+  ASSERT_TRUE(a.ok()) << a.err;
+  EXPECT_EQ(json::parse(a.out)["entries"].size(), 3u) << a.out;
+}
+
+TEST_F(LogE2E, StaleCheckpointIsRefusedAsAFreeze) {
+  Registry reg = Registry::Start(data_);
+  Push(reg.host(), "acme/m:v1", "1");
+  // The registry re-signs an idle checkpoint only after a minute; a policy
+  // that accepts nothing older than a second sees this one as frozen.
+  json policy = json::parse(Slurp(home_ + "/policy.json"));
+  policy["logs"]["max_age_seconds"] = 1;
+  ASSERT_OK(WriteFileAtomic(home_ + "/policy.json", policy.dump()));
+  ::sleep(2);
+  RunResult r = Pull(reg.host(), "acme/m:v1", "out");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("frozen"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp_ / "out/weights.bin"));
+}
+
 }  // namespace
 }  // namespace arca::e2e
