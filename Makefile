@@ -42,6 +42,7 @@ bench-verify: build
 # entries; see bench/log/RESULTS.md.
 bench-log: build
 	$(BUILD)/bin/arca-bench-log
+	bash bench/log/audit.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

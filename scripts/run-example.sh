@@ -2,7 +2,8 @@
 # `make run`: the main job on the embedded default. Starts the registry with
 # its RocksDB store under ./var/registry on 127.0.0.1:7470, publishes a
 # generated example model to it signed with an example publisher key, pulls it
-# back under a trust policy that requires that key, verifies the pulled
+# back under a trust policy that requires that key (and checks the registry's
+# transparency log), verifies the pulled
 # directory offline, runs the model from its reference, and keeps serving
 # until Ctrl-C. ARCA_RUN_ONCE=1 stops after the demonstration (for tests).
 set -euo pipefail
@@ -16,6 +17,7 @@ ref="$host/example/stories15m-synthetic:v1"
 export ARCA_STORE="$var/client-cache"   # the client's local cache (the registry has its own store)
 export ARCA_KEYS_DIR="$var/keys"        # the example publisher's keyring
 export ARCA_MODELS_DIR="$var/models"    # where `arca run REF` keeps verified models
+export ARCA_STATE_DIR="$var/client-state"  # the newest log checkpoint this client saw
 policy="$var/policy.json"
 
 mkdir -p "$var"
@@ -48,11 +50,14 @@ if [ ! -s "$var/keys/example-publisher.key" ]; then
 fi
 # A reader's trust policy: example/* must be signed by that key, and
 # non-commercial licences are refused.
+# The registry's transparency log is checked on every pull too.
+log_key=$("$bin/arca-registry" log-key --data "$var/registry")
 cat > "$policy" <<JSON
 {"schema": "arca.policy.v1",
  "keys": {"example-publisher": $("$arca" key export example-publisher)},
  "licenses": {"deny": ["CC-BY-NC-4.0", "CC-BY-NC-SA-4.0"]},
- "rules": [{"repositories": "example/*", "keys": ["example-publisher"], "threshold": 1}]}
+ "rules": [{"repositories": "example/*", "keys": ["example-publisher"], "threshold": 1}],
+ "logs": {"keys": ["$log_key"]}}
 JSON
 
 echo "== arca-registry serve --data $var/registry --listen $host --anonymous-pull"
@@ -91,6 +96,9 @@ echo
 echo
 echo "== arca ls $host"
 "$arca" ls "$host"
+echo
+echo "== arca audit $host   (every log entry rehashed against the signed checkpoint)"
+"$arca" audit "$host" --policy "$policy" --namespace example
 
 if [ "${ARCA_RUN_ONCE:-0}" = 1 ]; then exit 0; fi
 cat <<EOF

@@ -20,4 +20,6 @@ echo "$out"
 grep -q "pulled model.gguf is identical to the original" <<<"$out"
 grep -q "verdict      OK" <<<"$out" || { echo "offline verify did not say OK" >&2; exit 1; }
 grep -q "example-publisher" <<<"$out" || { echo "no signer named in the output" >&2; exit 1; }
+grep -q "audit      OK" <<<"$out" || { echo "the audit did not say OK" >&2; exit 1; }
+grep -q "included in log" <<<"$out" || { echo "offline verify did not check the log proof" >&2; exit 1; }
 cmp var/example-model/model.gguf var/pulled/model.gguf
