@@ -63,15 +63,6 @@ Result<Json> SeenTags(const std::string& origin) {
   return j;
 }
 
-std::string When(uint64_t t) {
-  char buf[32];
-  time_t tt = time_t(t);
-  struct tm tm;
-  gmtime_r(&tt, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Checks that `entry` at `index` is in the checkpoint's tree.
 Status CheckIncluded(const IncludedEntry& e, const signing::Checkpoint& cp, std::string_view what) {
   if (e.index >= cp.size) {
@@ -84,6 +75,15 @@ Status CheckIncluded(const IncludedEntry& e, const signing::Checkpoint& cp, std:
 }
 
 }  // namespace
+
+std::string FormatUtc(uint64_t t) {
+  char buf[32];
+  const time_t tt = time_t(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 std::string LogStateDir() {
   if (const char* d = std::getenv("ARCA_STATE_DIR"); d && *d) return d;
@@ -127,7 +127,7 @@ Result<LogEvidence> CheckLog(Remote& remote, const signing::LogPolicy& logs, con
   const signing::Checkpoint& cp = ev.opened.checkpoint;
   const uint64_t now = uint64_t(::time(nullptr));
   if (logs.max_age_seconds > 0 && ev.opened.timestamp + logs.max_age_seconds < now) {
-    return Refuse("registry " + reg + "'s newest checkpoint was signed at " + When(ev.opened.timestamp) + ", " +
+    return Refuse("registry " + reg + "'s newest checkpoint was signed at " + FormatUtc(ev.opened.timestamp) + ", " +
                   std::to_string(now - ev.opened.timestamp) + " s ago, older than your policy's max_age_seconds " +
                   std::to_string(logs.max_age_seconds) + " (a frozen registry, or a clock far off)");
   }
@@ -136,7 +136,7 @@ Result<LogEvidence> CheckLog(Remote& remote, const signing::LogPolicy& logs, con
   ARCA_ASSIGN_OR_RETURN(std::optional<signing::SignedCheckpoint> seen, SeenCheckpoint(cp.origin, *key));
   if (seen) {
     const signing::Checkpoint& old = seen->checkpoint;
-    const std::string seen_text = "the checkpoint of log " + cp.origin + " seen at " + When(seen->timestamp) +
+    const std::string seen_text = "the checkpoint of log " + cp.origin + " seen at " + FormatUtc(seen->timestamp) +
                                   " (" + std::to_string(old.size) + " entries)";
     if (cp.size < old.size) {
       return Refuse("registry " + reg + " presents " + std::to_string(cp.size) + " entries, fewer than " + seen_text +

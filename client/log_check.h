@@ -27,6 +27,9 @@ namespace arca::client {
 
 // $ARCA_STATE_DIR, else $XDG_STATE_HOME/arca, else ~/.local/state/arca.
 std::string LogStateDir();
+// "YYYY-MM-DDTHH:MM:SSZ" for Unix seconds `t` (checkpoint and entry times).
+std::string FormatUtc(uint64_t t);
+
 // LogStateDir()/logs/<origin, %-escaped>: where a log's state lives.
 std::string LogStatePath(std::string_view origin);
 

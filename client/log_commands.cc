@@ -29,15 +29,6 @@ int Usage(std::ostream& err, const Status& s) {
   return 2;
 }
 
-std::string When(uint64_t t) {
-  char buf[32];
-  time_t tt = time_t(t);
-  struct tm tm;
-  gmtime_r(&tt, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Opens `note` with the first key that signed it.
 Result<std::pair<signing::SignedCheckpoint, const signing::NoteVerifier*>> OpenWithAny(
     std::string_view note, const signing::LogPolicy& logs) {
@@ -99,7 +90,7 @@ int AuditCommand(const StoreOptions& so, const TrustOptions& trust, const AuditO
     if (seen.ok()) {
       Result<signing::SignedCheckpoint> s = signing::OpenCheckpoint(*seen, *opened->second);
       if (!s.ok()) return ReportFailure(err, s.status().WithContext("the remembered checkpoint"));
-      earlier.emplace_back("the checkpoint seen at " + When(s->timestamp), s->checkpoint);
+      earlier.emplace_back("the checkpoint seen at " + FormatUtc(s->timestamp), s->checkpoint);
     }
   }
   if (!o.from_checkpoint.empty()) {
@@ -147,7 +138,7 @@ int AuditCommand(const StoreOptions& so, const TrustOptions& trust, const AuditO
       j["index"] = index;
       listed.push_back(std::move(j));
     } else {
-      out << "#" << index << "  " << When(e.time) << "  " << SafeText(signing::DescribeLogEntry(e)) << "\n";
+      out << "#" << index << "  " << FormatUtc(e.time) << "  " << SafeText(signing::DescribeLogEntry(e)) << "\n";
     }
   };
   const uint64_t pages = (size + kPage - 1) / kPage;
@@ -221,7 +212,7 @@ int AuditCommand(const StoreOptions& so, const TrustOptions& trust, const AuditO
         << "\n";
   } else {
     out << "audit      OK: " << size << " entries of log " << SafeText(cp.checkpoint.origin) << " (key "
-        << SafeText(opened->second->name) << ") hash to the checkpoint signed at " << When(cp.timestamp);
+        << SafeText(opened->second->name) << ") hash to the checkpoint signed at " << FormatUtc(cp.timestamp);
     if (!earlier.empty()) out << "; it extends " << earlier.size() << " earlier checkpoint(s)";
     out << "; " << shown << " entries shown\n";
   }

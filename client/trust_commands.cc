@@ -243,16 +243,36 @@ int VerifyRef(const StoreOptions& so, const TrustOptions& trust, const std::stri
   if (!b.ok()) return ReportFailure(err, b.status());
   Result<signing::VerifyReport> report = JudgeBundle(trust, ref->repository, b->manifest_bytes, *d, b->envelopes);
   if (!report.ok()) return ReportFailure(err, report.status());
+  // The registry's log, when the policy lists its key: as a pull checks it.
+  std::string log_line;
+  {
+    std::optional<std::pair<std::string, std::string>> tag;
+    if (!ref->digest) tag = std::make_pair(ref->repository, ref->tag);
+    std::ostringstream quiet;
+    Result<std::optional<LogEvidence>> log = EnforceLog(trust, remote, *d, tag, quiet, /*quiet=*/true);
+    if (!log.ok()) {
+      report->failures.push_back(std::string(log.status().message()));
+      report->ok = false;
+    } else if (*log) {
+      const signing::Checkpoint& cp = (*log)->opened.checkpoint;
+      log_line = "publish entry #" + std::to_string((*log)->publish.index) +
+                 ((*log)->tag ? " and tag entry #" + std::to_string((*log)->tag->index) : std::string()) +
+                 " included in log " + cp.origin + " (" + std::to_string(cp.size) +
+                 " entries), consistent with what was seen before";
+    }
+  }
   if (so.json) {
     out << Json{{"ok", report->ok},
                 {"ref", ref->ToString()},
                 {"digest", d->ToString()},
-                {"trust", Json::parse(signing::ReportJson(*report))}}
+                {"trust", Json::parse(signing::ReportJson(*report))},
+                {"log", log_line.empty() ? Json(nullptr) : Json(log_line)}}
                .dump()
         << "\n";
     return report->ok ? 0 : 1;
   }
   out << "reference    " << ref->ToString() << "\n" << signing::FormatReport(*report);
+  if (!log_line.empty()) out << "log          " << SafeText(log_line) << "\n";
   out << "note         the files' bytes are checked by `arca pull` (every chunk) and `arca verify DIR`\n";
   return report->ok ? 0 : 1;
 }

@@ -105,6 +105,9 @@ TEST_F(LogE2E, PullChecksTheLogAndVerifyChecksItOffline) {
   RunResult v = arca({"verify", tmp_ / "out"});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
   EXPECT_NE(v.out.find("included in log"), std::string::npos) << v.out;
+  v = arca({"verify", reg.host() + "/acme/m:v1"});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("included in log"), std::string::npos) << v.out;
   RunResult p = arca({"proof", reg.host() + "/acme/m:v1", "-o", tmp_ / "proof.txt"});
   ASSERT_TRUE(p.ok()) << p.err;
   v = arca({"verify", tmp_ / "out", "--proof", tmp_ / "proof.txt", "--log-key", log_key_});
