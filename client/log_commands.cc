@@ -179,8 +179,8 @@ int AuditCommand(const StoreOptions& so, const TrustOptions& trust, const AuditO
         if (e->type == signing::LogEntryType::kPublish && e->bundle) {
           repo_of[*e->bundle] = e->repository;
           if (auto p = pending.find(*e->bundle); p != pending.end()) {
-            for (auto& [i, a] : p->second) {
-              if (wanted(e->repository)) show(i, a);
+            for (auto& [held_index, held] : p->second) {
+              if (wanted(e->repository)) show(held_index, held);
             }
             pending.erase(p);
           }

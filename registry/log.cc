@@ -64,9 +64,9 @@ struct TransparencyLog::Impl {
   uint64_t checkpoint_time = 0;      // its timestamp; append_mu_
   mutable std::mutex checkpoint_mu;
 
-  Result<std::optional<std::string>> Get(const std::string& key) const {
+  Result<std::optional<std::string>> Get(const std::string& db_key) const {
     std::string v;
-    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, &v);
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), db_key, &v);
     if (s.IsNotFound()) return std::optional<std::string>();
     ARCA_RETURN_IF_ERROR(FromRocks(s, "read"));
     return std::optional<std::string>(std::move(v));
