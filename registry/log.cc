@@ -313,4 +313,16 @@ std::optional<TagHead> TransparencyLog::Tag(const std::string& repository, const
   return TagHead{ReadU64Be(**v, 0), ReadU64Be(**v, 8)};
 }
 
+Result<std::vector<std::pair<std::string, TagHead>>> TransparencyLog::Tags() const {
+  std::vector<std::pair<std::string, TagHead>> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("t"); it->Valid() && it->key().starts_with("t"); it->Next()) {
+    const std::string v = it->value().ToString();
+    if (v.size() != 16) return DataLossError("log: tag record " + it->key().ToString().substr(1) + " is damaged");
+    out.emplace_back(it->key().ToString().substr(1), TagHead{ReadU64Be(v, 0), ReadU64Be(v, 8)});
+  }
+  ARCA_RETURN_IF_ERROR(FromRocks(it->status(), "list tags"));
+  return out;
+}
+
 }  // namespace arca::registry

@@ -82,6 +82,9 @@ class TransparencyLog {
   Result<Digest> Root(uint64_t size) const;
   std::optional<uint64_t> PublishIndex(const Digest& bundle) const;
   std::optional<TagHead> Tag(const std::string& repository, const std::string& tag) const;
+  // Every tag the log has an entry for, as "repository:tag" with its head,
+  // in name order.
+  Result<std::vector<std::pair<std::string, TagHead>>> Tags() const;
 
  private:
   struct Impl;

@@ -92,8 +92,18 @@ Status Server::ReconcileLog() {
       missing.push_back(std::move(e));
     }
   }
+  // Tags the log says exist but the store no longer has: deleted just
+  // before a crash that kept the deletion out of the log.
+  ARCA_ASSIGN_OR_RETURN(auto logged_tags, log_->Tags());
+  for (const auto& [ref, head] : logged_tags) {
+    if (store_->GetRef(ref).ok()) continue;
+    ARCA_ASSIGN_OR_RETURN(std::string bytes, log_->Entry(head.index));
+    ARCA_ASSIGN_OR_RETURN(signing::LogEntry e, signing::LogEntry::Decode(bytes));
+    if (!e.digest) continue;  // already logged as deleted
+    missing.push_back(signing::TagEntry(Now(), e.repository, e.tag, 0, std::nullopt, e.digest));
+  }
   if (missing.empty()) return Status::Ok();
-  std::fprintf(stderr, "arca-registry: the log lacked %zu entries for tags set before a crash; appending them\n",
+  std::fprintf(stderr, "arca-registry: the log lacked %zu entries for tags changed before a crash; appending them\n",
                missing.size());
   return LogEvents(missing);
 }

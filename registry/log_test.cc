@@ -728,6 +728,25 @@ TEST_F(LogRoutesTest, StartLogsTagsTheLogMissed) {
   StopServer();
   StartServer();
   EXPECT_EQ(FetchCheckpoint().size, after.size);
+
+  // A tag deleted in the store but not in the log gets its deletion logged.
+  StopServer();
+  {
+    Result<std::unique_ptr<store::Store>> st = store::Store::Open(tmp_ / "data/store");
+    ASSERT_OK(st);
+    ASSERT_OK((*st)->DeleteRef("acme/llama:v3"));
+  }
+  StartServer();
+  const signing::Checkpoint deleted = FetchCheckpoint();
+  EXPECT_EQ(deleted.size, after.size + 1);
+  ExpectConsistent(after, deleted);
+  LogEntry v3 = FetchVerified("/v1/log/tags/acme/llama:v3");
+  EXPECT_EQ(v3.sequence, 2u);
+  EXPECT_FALSE(v3.digest.has_value());
+  EXPECT_EQ(v3.previous, b.bundle);
+  StopServer();
+  StartServer();
+  EXPECT_EQ(FetchCheckpoint().size, deleted.size);
 }
 
 // What a pusher names in an attestation is copied into log entries; strings
