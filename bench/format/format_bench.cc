@@ -16,6 +16,7 @@
 #include "bench/format/datasets.h"
 #include "bench/format/format_measure.h"
 #include "bench/format/store_measure.h"
+#include "bench/format/timing.h"
 #include "common/sha256_mb.h"
 
 namespace arca::bench {
@@ -28,18 +29,6 @@ bool CpuHasShaExtensions() {
   unsigned a, b, c, d;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
   return (b >> 29) & 1;  // CPUID.(EAX=7,ECX=0):EBX[29] = SHA
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      size_t colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  }
-  return "unknown CPU";
 }
 
 std::string LoadAverage() {

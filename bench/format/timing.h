@@ -1,4 +1,4 @@
-// Clocks and medians for the format benchmark.
+// Clocks, medians and the machine's name for the benchmarks.
 //
 // A Stopwatch reads three clocks at once: wall time, the calling thread's CPU
 // time and the whole process's CPU time (user + system, all threads). On a
@@ -10,9 +10,24 @@
 #include <time.h>
 
 #include <algorithm>
+#include <fstream>
+#include <string>
 #include <vector>
 
 namespace arca::bench {
+
+// The CPU's model name from /proc/cpuinfo, for benchmark tables.
+inline std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      size_t colon = line.find(':');
+      return colon == std::string::npos ? line : line.substr(colon + 2);
+    }
+  }
+  return "unknown CPU";
+}
 
 inline double ClockSeconds(clockid_t id) {
   timespec ts;

@@ -88,15 +88,6 @@ uint64_t DirBytes(const std::string& dir) {
   return n;
 }
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
 // --- (a) durable appends ---------------------------------------------------
 
 struct AppendRow {

@@ -136,15 +136,6 @@ void Print(const Row& r, uint64_t bytes) {
               double(bytes) / wall / 1e9, double(bytes) / cpu / 1e9);
 }
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
 int Main(int argc, char** argv) {
   size_t size_mib = 2048;
   int shards = 4;
