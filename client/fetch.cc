@@ -140,12 +140,18 @@ Status VerifyAndAdd(const PackRange& r, std::span<const RemoteChunk> chunks, Wor
 
 Status FetchRanges(const Endpoint& endpoint, store::Store* store, std::span<const RemoteChunk> chunks,
                    const std::vector<PackRange>& ranges, int jobs, Progress* progress,
-                   const std::function<std::string(const Digest&)>& describe, FetchStats* stats) {
+                   const std::function<std::string(const Digest&)>& describe, FetchStats* stats,
+                   const ByteCounter& meter) {
   jobs = std::max(1, jobs);
   std::vector<Worker> workers(static_cast<size_t>(jobs));
   for (Worker& w : workers) w.sink = std::make_unique<store::Store::PackSink>(store, kPullPackTarget);
   ByteCounter count = nullptr;
-  if (progress) count = [progress](int64_t d) { progress->Add(d); };
+  if (progress || meter) {
+    count = [progress, &meter](int64_t d) {
+      if (meter && d > 0) meter(d);
+      if (progress) progress->Add(d);
+    };
+  }
   Status s = ForEachOnConnections(endpoint, jobs, ranges.size(), [&](Remote& remote, int wi, size_t i) -> Status {
     Worker& w = workers[size_t(wi)];
     const PackRange& r = ranges[i];
@@ -162,6 +168,110 @@ Status FetchRanges(const Endpoint& endpoint, store::Store* store, std::span<cons
     stats->packs += w.sink->packs();
   }
   return s;
+}
+
+// The manifest from the cache if it holds it, else from the registry.
+Result<std::string> FetchManifest(const store::Store& store, Remote& remote, const Digest& d) {
+  if (store.HasObject(d)) {
+    Result<std::string> b = store.GetObject(d, store::ObjectKind::kManifest);
+    if (b.ok() && Sha256Of(*b) == d) return b;
+  }
+  return remote.GetObject(d, format::kMaxManifestBytes);
+}
+
+// Every file index, from the cache where held, the rest from the registry
+// on several connections; each checked against its digest and the manifest.
+Status FetchIndexes(const store::Store& store, const Endpoint& endpoint, int jobs, FetchedBundle* b) {
+  std::unordered_map<Digest, size_t, DigestHash> slot;
+  std::vector<size_t> file_slot;
+  for (const format::ManifestFile& f : b->manifest.files) {
+    auto [it, fresh] = slot.emplace(f.index, b->index_ids.size());
+    if (fresh) b->index_ids.push_back(f.index);
+    file_slot.push_back(it->second);
+  }
+  b->index_bytes.assign(b->index_ids.size(), std::string());
+  std::vector<size_t> remote_slots;
+  for (size_t i = 0; i < b->index_ids.size(); ++i) {
+    const Digest& d = b->index_ids[i];
+    Result<std::string> local = store.HasObject(d) ? store.GetObject(d, store::ObjectKind::kFileIndex)
+                                                   : Result<std::string>(NotFoundError(""));
+    if (local.ok() && Sha256Of(*local) == d) {
+      b->index_bytes[i] = std::move(*local);
+    } else {
+      remote_slots.push_back(i);
+    }
+  }
+  ARCA_RETURN_IF_ERROR(ForEachOnConnections(endpoint, jobs, remote_slots.size(), [&](Remote& r, int, size_t k) {
+    size_t i = remote_slots[k];
+    Result<std::string> bytes = r.GetObject(b->index_ids[i], kMaxObjectBytes);
+    if (!bytes.ok()) return bytes.status();
+    b->index_bytes[i] = std::move(*bytes);
+    return Status::Ok();
+  }));
+  std::vector<format::FileIndex> parsed;
+  for (size_t i = 0; i < b->index_ids.size(); ++i) {
+    Result<format::FileIndex> fi = format::FileIndex::Parse(AsBytes(b->index_bytes[i]));
+    if (!fi.ok()) return fi.status().WithContext("file index " + b->index_ids[i].ToString());
+    parsed.push_back(std::move(*fi));
+  }
+  for (size_t i = 0; i < b->manifest.files.size(); ++i) {
+    const format::ManifestFile& f = b->manifest.files[i];
+    b->indexes.push_back(parsed[file_slot[i]]);
+    if (b->indexes.back().file_size != f.size) {
+      return DataLossError(f.path + ": its file index says " + std::to_string(b->indexes.back().file_size) +
+                           " bytes, the manifest says " + std::to_string(f.size));
+    }
+  }
+  return Status::Ok();
+}
+
+// "a.gguf", "a.gguf and b.bin", "a.gguf, b.bin, c.bin and 4 more files".
+std::string FilesWithChunk(const FetchedBundle& b, const Digest& d) {
+  std::vector<std::string> files;
+  for (size_t i = 0; i < b.indexes.size(); ++i) {
+    for (const format::ChunkRef& c : b.indexes[i].chunks) {
+      if (c.digest == d) {
+        files.push_back(b.manifest.files[i].path);
+        break;
+      }
+    }
+  }
+  if (files.empty()) return "(no file)";
+  std::string out = "file " + files[0];
+  size_t shown = std::min<size_t>(files.size(), 3);
+  for (size_t i = 1; i < shown; ++i) out += (i + 1 == files.size() ? " and " : ", ") + files[i];
+  if (files.size() > shown) out += " and " + std::to_string(files.size() - shown) + " more files";
+  return out;
+}
+
+Status FetchBundleChunks(store::Store* store, Remote& remote, const Endpoint& endpoint, const FetchedBundle& b,
+                         int jobs, Progress* progress, const ByteCounter& meter, FetchStats* stats,
+                         uint64_t* chunks_held) {
+  std::unordered_map<Digest, uint32_t, DigestHash> raw_len;
+  std::vector<Digest> all;
+  for (const format::FileIndex& fi : b.indexes) {
+    for (const format::ChunkRef& c : fi.chunks) {
+      if (raw_len.emplace(c.digest, c.raw_len).second) all.push_back(c.digest);
+    }
+  }
+  std::vector<std::optional<store::ChunkLocation>> held = store->FindChunks(all);
+  std::vector<Digest> wanted;
+  std::unordered_map<Digest, uint32_t, DigestHash> wanted_len;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (held[i]) continue;
+    wanted.push_back(all[i]);
+    wanted_len[all[i]] = raw_len[all[i]];
+  }
+  *chunks_held = all.size() - wanted.size();
+  if (wanted.empty()) return Status::Ok();
+  auto describe = [&b](const Digest& d) { return FilesWithChunk(b, d); };
+  ARCA_ASSIGN_OR_RETURN(LocateResult located, remote.Locate(wanted));
+  ARCA_RETURN_IF_ERROR(CheckLocations(located, wanted_len, endpoint.registry, describe));
+  std::vector<PackRange> ranges = CoalesceRanges(located.chunks);
+  uint64_t total = 0;
+  for (const PackRange& r : ranges) total += r.length;
+  if (progress) progress->SetTotal(total);
+  return FetchRanges(endpoint, store, located.chunks, ranges, jobs, progress, describe, stats, meter);
 }
 
 }  // namespace arca::client

@@ -20,6 +20,8 @@
 #include "client/progress.h"
 #include "client/remote.h"
 #include "common/digest.h"
+#include "format/file_index.h"
+#include "format/manifest.h"
 #include "store/store.h"
 
 namespace arca::client {
@@ -66,9 +68,47 @@ struct FetchStats {
 // A chunk that fails verification stops the fetch with DATA_LOSS naming the
 // chunk and (through `describe`) its files. Whatever the outcome, chunks
 // already verified are committed to the store. `progress` may be null.
+// `meter`, if given, is called with every delta of received bytes from the
+// thread that received them, before they are used; it may block (a
+// bandwidth limit).
 Status FetchRanges(const Endpoint& endpoint, store::Store* store, std::span<const RemoteChunk> chunks,
                    const std::vector<PackRange>& ranges, int jobs, Progress* progress,
-                   const std::function<std::string(const Digest&)>& describe, FetchStats* stats);
+                   const std::function<std::string(const Digest&)>& describe, FetchStats* stats,
+                   const ByteCounter& meter = nullptr);
+
+// --- a whole bundle, as pull and the mirror fetch it ---
+
+// Objects of at most this size are file indexes (docs/API.md, Limits).
+inline constexpr uint64_t kMaxObjectBytes = 64ull << 20;
+
+// A bundle's objects, verified and parsed.
+struct FetchedBundle {
+  Digest digest;
+  std::string manifest_bytes;
+  format::Manifest manifest;
+  std::vector<Digest> index_ids;           // distinct file index digests
+  std::vector<std::string> index_bytes;    // by distinct index
+  std::vector<format::FileIndex> indexes;  // by manifest file
+};
+
+// The manifest from `store` if it holds it, else from the registry (checked
+// against `d` either way; not parsed).
+Result<std::string> FetchManifest(const store::Store& store, Remote& remote, const Digest& d);
+
+// Every file index of b->manifest, from `store` where held, the rest from the
+// registry on up to `jobs` connections; each checked against its digest,
+// parsed strictly, and its size against the manifest's.
+Status FetchIndexes(const store::Store& store, const Endpoint& endpoint, int jobs, FetchedBundle* b);
+
+// "file a.gguf", "file a.gguf and b.bin", ...: the files of `b` holding chunk `d`.
+std::string FilesWithChunk(const FetchedBundle& b, const Digest& d);
+
+// Fetches every chunk of `b` that `store` lacks: located, checked
+// (CheckLocations), coalesced and fetched verified (FetchRanges). Sets
+// *chunks_held to the number of distinct chunks already in the store.
+Status FetchBundleChunks(store::Store* store, Remote& remote, const Endpoint& endpoint, const FetchedBundle& b,
+                         int jobs, Progress* progress, const ByteCounter& meter, FetchStats* stats,
+                         uint64_t* chunks_held);
 
 }  // namespace arca::client
 

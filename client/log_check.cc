@@ -37,36 +37,41 @@ std::string Escape(std::string_view origin) {
   return out;
 }
 
-std::string StateFor(const std::string& origin) { return LogStatePath(origin); }
+std::string StateFor(const std::string& state_dir, const std::string& origin) {
+  return state_dir + "/logs/" + Escape(origin);
+}
 
 // The newest checkpoint seen of this log, if any (opened with the same key).
-Result<std::optional<signing::SignedCheckpoint>> SeenCheckpoint(const std::string& origin,
+Result<std::optional<signing::SignedCheckpoint>> SeenCheckpoint(const std::string& state_dir,
+                                                                const std::string& origin,
                                                                 const signing::NoteVerifier& key) {
-  Result<std::string> text = ReadFile(StateFor(origin) + "/checkpoint", signing::kMaxNoteBytes);
+  Result<std::string> text = ReadFile(StateFor(state_dir, origin) + "/checkpoint", signing::kMaxNoteBytes);
   if (text.status().code() == StatusCode::kNotFound) return std::optional<signing::SignedCheckpoint>();
   if (!text.ok()) return text.status().WithContext("the remembered checkpoint");
   Result<signing::SignedCheckpoint> cp = signing::OpenCheckpoint(*text, key);
   if (!cp.ok()) {
-    return DataLossError("the remembered checkpoint of log " + origin + " (" + StateFor(origin) +
+    return DataLossError("the remembered checkpoint of log " + origin + " (" + StateFor(state_dir, origin) +
                          "/checkpoint) does not verify: " + std::string(cp.status().message()) +
                          "; remove it only if you know why it changed");
   }
   return std::optional<signing::SignedCheckpoint>(std::move(*cp));
 }
 
-Result<Json> SeenTags(const std::string& origin) {
-  Result<std::string> text = ReadFile(StateFor(origin) + "/tags.json", 64 << 20);
+Result<Json> SeenTags(const std::string& state_dir, const std::string& origin) {
+  Result<std::string> text = ReadFile(StateFor(state_dir, origin) + "/tags.json", 64 << 20);
   if (text.status().code() == StatusCode::kNotFound) return Json::object();
   if (!text.ok()) return text.status();
   Json j = Json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return DataLossError(StateFor(origin) + "/tags.json is damaged");
+  if (j.is_discarded() || !j.is_object()) return DataLossError(StateFor(state_dir, origin) + "/tags.json is damaged");
   return j;
 }
 
 // Checks that `entry` at `index` is in the checkpoint's tree.
 Status CheckIncluded(const IncludedEntry& e, const signing::Checkpoint& cp, std::string_view what) {
   if (e.index >= cp.size) {
-    return Refuse(std::string(what) + " is entry " + std::to_string(e.index) + ", beyond the checkpoint's " +
+    // Not a refusal: the entry is newer than the checkpoint (a race); a
+    // fresher checkpoint may hold it.
+    return FailedPreconditionError("transparency log: " + std::string(what) + " is entry " + std::to_string(e.index) + ", beyond the checkpoint's " +
                   std::to_string(cp.size) + " entries");
   }
   Status s = merkle::VerifyInclusion(merkle::HashLeaf(e.entry), e.index, cp.size, e.proof, cp.root_hash);
@@ -92,21 +97,25 @@ std::string LogStateDir() {
   return std::string(home && *home ? home : ".") + "/.local/state/arca";
 }
 
-std::string LogStatePath(std::string_view origin) { return LogStateDir() + "/logs/" + Escape(origin); }
+std::string LogStatePath(std::string_view origin) { return StateFor(LogStateDir(), std::string(origin)); }
 
-Result<LogEvidence> CheckLog(Remote& remote, const signing::LogPolicy& logs, const Digest& bundle,
-                             const std::optional<std::pair<std::string, std::string>>& tag) {
+Result<CheckedCheckpoint> CheckCheckpoint(Remote& remote, const signing::LogPolicy& logs,
+                                          const std::string& state_dir, LogFailure* failure) {
+  LogFailure ignored;
+  LogFailure& why_failed = failure ? *failure : ignored;
+  why_failed = LogFailure::kNone;
   const std::string reg = remote.endpoint().registry.Address();
-  LogEvidence ev;
+  CheckedCheckpoint ev;
   Result<std::string> note = remote.GetCheckpoint();
   if (!note.ok()) {
     if (note.status().code() == StatusCode::kNotFound) {
+      why_failed = LogFailure::kNoLog;
       return UnavailableError("transparency log: registry " + reg +
                               " serves no log, and your policy requires one (\"logs\")");
     }
     return note.status().WithContext("transparency log checkpoint");
   }
-  ev.checkpoint = *note;
+  ev.note = *note;
 
   // 1. Signed by a trusted log key, and fresh enough.
   const signing::NoteVerifier* key = nullptr;
@@ -121,43 +130,69 @@ Result<LogEvidence> CheckLog(Remote& remote, const signing::LogPolicy& logs, con
     why += (why.empty() ? "" : "; ") + k.name + ": " + std::string(cp.status().message());
   }
   if (!key) {
+    why_failed = LogFailure::kBadSignature;
     return Refuse("registry " + reg + "'s checkpoint is not signed by a log key your policy trusts (" + why + ")");
   }
   ev.key_name = key->name;
   const signing::Checkpoint& cp = ev.opened.checkpoint;
   const uint64_t now = uint64_t(::time(nullptr));
   if (logs.max_age_seconds > 0 && ev.opened.timestamp + logs.max_age_seconds < now) {
+    why_failed = LogFailure::kStale;
     return Refuse("registry " + reg + "'s newest checkpoint was signed at " + FormatUtc(ev.opened.timestamp) + ", " +
                   std::to_string(now - ev.opened.timestamp) + " s ago, older than your policy's max_age_seconds " +
                   std::to_string(logs.max_age_seconds) + " (a frozen registry, or a clock far off)");
   }
 
-  // 2. Consistent with what this client saw before.
-  ARCA_ASSIGN_OR_RETURN(std::optional<signing::SignedCheckpoint> seen, SeenCheckpoint(cp.origin, *key));
+  // 2. Consistent with what was seen before.
+  ARCA_ASSIGN_OR_RETURN(std::optional<signing::SignedCheckpoint> seen, SeenCheckpoint(state_dir, cp.origin, *key));
+  ev.newer_than_seen = !seen || cp.size > seen->checkpoint.size;
   if (seen) {
     const signing::Checkpoint& old = seen->checkpoint;
     const std::string seen_text = "the checkpoint of log " + cp.origin + " seen at " + FormatUtc(seen->timestamp) +
                                   " (" + std::to_string(old.size) + " entries)";
     if (cp.size < old.size) {
+      why_failed = LogFailure::kRollback;
       return Refuse("registry " + reg + " presents " + std::to_string(cp.size) + " entries, fewer than " + seen_text +
                     ": the log was rolled back (a registry restored from an older copy?)");
     }
     if (cp.size == old.size && cp.root_hash != old.root_hash) {
+      why_failed = LogFailure::kSplitView;
       return Refuse("registry " + reg + "'s checkpoint has the same size as " + seen_text +
                     " but another root: a split view (different logs shown to different clients)");
     }
     if (cp.size > old.size && old.size > 0) {
       Result<std::vector<Digest>> proof = remote.GetConsistencyProof(old.size, cp.size);
+      // A registry that cannot be reached is not one that was caught lying.
+      if (!proof.ok() && proof.status().code() == StatusCode::kUnavailable) return proof.status();
       Status s = proof.ok() ? merkle::VerifyConsistency(old.size, cp.size, *proof, old.root_hash, cp.root_hash)
                             : proof.status();
       if (!s.ok()) {
+        why_failed = LogFailure::kSplitView;
         return Refuse("registry " + reg + "'s checkpoint (" + std::to_string(cp.size) +
                       " entries) is not consistent with " + seen_text +
                       ": a split view or rewritten history (" + std::string(s.message()) + ")");
       }
     }
   }
+  return ev;
+}
 
+Status RememberCheckpoint(const CheckedCheckpoint& cp, const std::string& state_dir) {
+  if (!cp.newer_than_seen) return Status::Ok();
+  const std::string dir = StateFor(state_dir, cp.opened.checkpoint.origin);
+  ARCA_RETURN_IF_ERROR(MakeDirs(dir));
+  return WriteFileAtomic(dir + "/checkpoint", cp.note);
+}
+
+Result<LogEvidence> CheckEntries(Remote& remote, const CheckedCheckpoint& checked, const Digest& bundle,
+                                 const std::optional<std::pair<std::string, std::string>>& tag,
+                                 const std::string& state_dir) {
+  const std::string reg = remote.endpoint().registry.Address();
+  LogEvidence ev;
+  ev.checkpoint = checked.note;
+  ev.opened = checked.opened;
+  ev.key_name = checked.key_name;
+  const signing::Checkpoint& cp = ev.opened.checkpoint;
   // 3. The bundle's publish entry, and the tag's latest entry.
   {
     ARCA_ASSIGN_OR_RETURN(Remote::LogLookup l, remote.GetLogBundle(bundle));
@@ -192,7 +227,7 @@ Result<LogEvidence> CheckLog(Remote& remote, const signing::LogPolicy& logs, con
       ARCA_ASSIGN_OR_RETURN(t.proof, remote.GetInclusionProof(t.index, cp.size));
     }
     ARCA_RETURN_IF_ERROR(CheckIncluded(t, cp, "the entry of tag " + ref));
-    ARCA_ASSIGN_OR_RETURN(tags, SeenTags(cp.origin));
+    ARCA_ASSIGN_OR_RETURN(tags, SeenTags(state_dir, cp.origin));
     const uint64_t seen_seq = tags.value(ref, uint64_t(0));
     if (e->sequence < seen_seq) {
       return Refuse("tag " + ref + " went backwards: the registry's entry is #" + std::to_string(e->sequence) +
@@ -203,11 +238,21 @@ Result<LogEvidence> CheckLog(Remote& remote, const signing::LogPolicy& logs, con
     ev.tag_sequence = e->sequence;
   }
 
-  // Everything passed: remember the newer checkpoint and the tag.
-  const std::string dir = StateFor(cp.origin);
-  ARCA_RETURN_IF_ERROR(MakeDirs(dir));
-  if (!seen || cp.size > seen->checkpoint.size) ARCA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/checkpoint", *note));
-  if (tag) ARCA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/tags.json", tags.dump(1)));
+  if (tag) {
+    const std::string dir = StateFor(state_dir, cp.origin);
+    ARCA_RETURN_IF_ERROR(MakeDirs(dir));
+    ARCA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/tags.json", tags.dump(1)));
+  }
+  return ev;
+}
+
+Result<LogEvidence> CheckLog(Remote& remote, const signing::LogPolicy& logs, const Digest& bundle,
+                             const std::optional<std::pair<std::string, std::string>>& tag) {
+  const std::string state_dir = LogStateDir();
+  ARCA_ASSIGN_OR_RETURN(CheckedCheckpoint cp, CheckCheckpoint(remote, logs, state_dir, nullptr));
+  ARCA_ASSIGN_OR_RETURN(LogEvidence ev, CheckEntries(remote, cp, bundle, tag, state_dir));
+  // Everything passed: remember the newer checkpoint (the tag was remembered above).
+  ARCA_RETURN_IF_ERROR(RememberCheckpoint(cp, state_dir));
   return ev;
 }
 

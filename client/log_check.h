@@ -50,6 +50,31 @@ struct LogEvidence {
   uint64_t tag_sequence = 0;
 };
 
+// Why CheckCheckpoint refused (for a mirror, which halts an upstream on some).
+enum class LogFailure { kNone, kNoLog, kBadSignature, kStale, kRollback, kSplitView };
+
+// A checkpoint that passed steps 1 and 2 below.
+struct CheckedCheckpoint {
+  std::string note;  // the signed note
+  signing::SignedCheckpoint opened;
+  std::string key_name;          // the policy log key that signed it
+  bool newer_than_seen = false;  // larger than the remembered one (or none was)
+};
+
+// Steps 1 and 2 of CheckLog, with the state under `state_dir` (LogStateDir()
+// for the client). Remembers nothing. *failure (if given) says which check
+// failed; kNone for errors that are not refusals (the network).
+Result<CheckedCheckpoint> CheckCheckpoint(Remote& remote, const signing::LogPolicy& logs,
+                                          const std::string& state_dir, LogFailure* failure);
+// Remembers `cp` as the newest checkpoint seen of its log, if it is.
+Status RememberCheckpoint(const CheckedCheckpoint& cp, const std::string& state_dir);
+// Step 3 of CheckLog against a checked checkpoint; remembers the tag's
+// sequence. An entry newer than the checkpoint (a tag moved since it was
+// signed) is FAILED_PRECONDITION: a fresher checkpoint may hold it.
+Result<LogEvidence> CheckEntries(Remote& remote, const CheckedCheckpoint& cp, const Digest& bundle,
+                                 const std::optional<std::pair<std::string, std::string>>& tag,
+                                 const std::string& state_dir);
+
 // Verifies, against the policy's log keys:
 //   1. the registry's latest checkpoint is signed by one of them, and is not
 //      older than logs.max_age_seconds;

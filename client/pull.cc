@@ -22,93 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Objects of at most this size are file indexes (docs/API.md, Limits).
-constexpr uint64_t kMaxObjectBytes = 64ull << 20;
-
-// A bundle's objects, verified and parsed.
-struct Bundle {
-  Digest digest;
-  std::string manifest_bytes;
-  format::Manifest manifest;
-  std::vector<Digest> index_ids;           // distinct file index digests
-  std::vector<std::string> index_bytes;    // by distinct index
-  std::vector<format::FileIndex> indexes;  // by manifest file
-};
-
-// The manifest from the cache if it holds it, else from the registry.
-Result<std::string> FetchManifest(const store::Store& store, Remote& remote, const Digest& d) {
-  if (store.HasObject(d)) {
-    Result<std::string> b = store.GetObject(d, store::ObjectKind::kManifest);
-    if (b.ok() && Sha256Of(*b) == d) return b;
-  }
-  return remote.GetObject(d, format::kMaxManifestBytes);
-}
-
-// Every file index, from the cache where held, the rest from the registry
-// on several connections; each checked against its digest and the manifest.
-Status FetchIndexes(const store::Store& store, const Endpoint& endpoint, int jobs, Bundle* b) {
-  std::unordered_map<Digest, size_t, DigestHash> slot;
-  std::vector<size_t> file_slot;
-  for (const format::ManifestFile& f : b->manifest.files) {
-    auto [it, fresh] = slot.emplace(f.index, b->index_ids.size());
-    if (fresh) b->index_ids.push_back(f.index);
-    file_slot.push_back(it->second);
-  }
-  b->index_bytes.assign(b->index_ids.size(), std::string());
-  std::vector<size_t> remote_slots;
-  for (size_t i = 0; i < b->index_ids.size(); ++i) {
-    const Digest& d = b->index_ids[i];
-    Result<std::string> local = store.HasObject(d) ? store.GetObject(d, store::ObjectKind::kFileIndex)
-                                                   : Result<std::string>(NotFoundError(""));
-    if (local.ok() && Sha256Of(*local) == d) {
-      b->index_bytes[i] = std::move(*local);
-    } else {
-      remote_slots.push_back(i);
-    }
-  }
-  ARCA_RETURN_IF_ERROR(ForEachOnConnections(endpoint, jobs, remote_slots.size(), [&](Remote& r, int, size_t k) {
-    size_t i = remote_slots[k];
-    Result<std::string> bytes = r.GetObject(b->index_ids[i], kMaxObjectBytes);
-    if (!bytes.ok()) return bytes.status();
-    b->index_bytes[i] = std::move(*bytes);
-    return Status::Ok();
-  }));
-  std::vector<format::FileIndex> parsed;
-  for (size_t i = 0; i < b->index_ids.size(); ++i) {
-    Result<format::FileIndex> fi = format::FileIndex::Parse(AsBytes(b->index_bytes[i]));
-    if (!fi.ok()) return fi.status().WithContext("file index " + b->index_ids[i].ToString());
-    parsed.push_back(std::move(*fi));
-  }
-  for (size_t i = 0; i < b->manifest.files.size(); ++i) {
-    const format::ManifestFile& f = b->manifest.files[i];
-    b->indexes.push_back(parsed[file_slot[i]]);
-    if (b->indexes.back().file_size != f.size) {
-      return DataLossError(f.path + ": its file index says " + std::to_string(b->indexes.back().file_size) +
-                           " bytes, the manifest says " + std::to_string(f.size));
-    }
-  }
-  return Status::Ok();
-}
-
-// "a.gguf", "a.gguf and b.bin", "a.gguf, b.bin, c.bin and 4 more files".
-std::string FilesWithChunk(const Bundle& b, const Digest& d) {
-  std::vector<std::string> files;
-  for (size_t i = 0; i < b.indexes.size(); ++i) {
-    for (const format::ChunkRef& c : b.indexes[i].chunks) {
-      if (c.digest == d) {
-        files.push_back(b.manifest.files[i].path);
-        break;
-      }
-    }
-  }
-  if (files.empty()) return "(no file)";
-  std::string out = "file " + files[0];
-  size_t shown = std::min<size_t>(files.size(), 3);
-  for (size_t i = 1; i < shown; ++i) out += (i + 1 == files.size() ? " and " : ", ") + files[i];
-  if (files.size() > shown) out += " and " + std::to_string(files.size() - shown) + " more files";
-  return out;
-}
-
 std::string DefaultOutDir(const std::string& repository) {
   return "./" + repository.substr(repository.rfind('/') + 1);
 }
@@ -124,7 +37,7 @@ Result<PullReport> PullBundle(const StoreOptions& so, const PullOptions& po, std
   report.ref = ref.ToString();
   report.out_dir = po.out_dir.empty() ? DefaultOutDir(ref.repository) : po.out_dir;
 
-  Bundle b;
+  FetchedBundle b;
   if (ref.digest) {
     b.digest = *ref.digest;
   } else {
@@ -149,41 +62,17 @@ Result<PullReport> PullBundle(const StoreOptions& so, const PullOptions& po, std
 
   ARCA_RETURN_IF_ERROR(FetchIndexes(*store, endpoint, so.jobs, &b));
 
-  // The chunks the cache lacks.
-  std::unordered_map<Digest, uint32_t, DigestHash> raw_len;
-  std::vector<Digest> all;
-  for (const format::FileIndex& fi : b.indexes) {
-    for (const format::ChunkRef& c : fi.chunks) {
-      if (raw_len.emplace(c.digest, c.raw_len).second) all.push_back(c.digest);
-    }
-  }
-  std::vector<std::optional<store::ChunkLocation>> held = store->FindChunks(all);
-  std::vector<Digest> wanted;
-  std::unordered_map<Digest, uint32_t, DigestHash> wanted_len;
-  for (size_t i = 0; i < all.size(); ++i) {
-    if (held[i]) continue;
-    wanted.push_back(all[i]);
-    wanted_len[all[i]] = raw_len[all[i]];
-  }
-  report.chunks_cached = all.size() - wanted.size();
-
-  auto describe = [&b](const Digest& d) { return FilesWithChunk(b, d); };
-  if (!wanted.empty()) {
-    ARCA_ASSIGN_OR_RETURN(LocateResult located, remote.Locate(wanted));
-    ARCA_RETURN_IF_ERROR(CheckLocations(located, wanted_len, ref.registry, describe));
-    std::vector<PackRange> ranges = CoalesceRanges(located.chunks);
-    uint64_t total = 0;
-    for (const PackRange& r : ranges) total += r.length;
+  {
     Progress progress("pulling", !so.quiet && !so.json, err);
-    progress.SetTotal(total);
     FetchStats fs;
-    Status s = FetchRanges(endpoint, store.get(), located.chunks, ranges, so.jobs, &progress, describe, &fs);
+    Status fetched = FetchBundleChunks(store.get(), remote, endpoint, b, so.jobs, &progress, nullptr, &fs,
+                                       &report.chunks_cached);
     report.bytes_fetched = fs.bytes;
     report.chunks_fetched = fs.chunks;
-    if (!s.ok()) {
-      if (s.code() == StatusCode::kDataLoss) return s;
-      return s.WithContext("pull interrupted; the " + std::to_string(fs.chunks) +
-                           " chunks verified so far are kept, run the same pull again to resume");
+    if (!fetched.ok()) {
+      if (fetched.code() == StatusCode::kDataLoss) return fetched;
+      return fetched.WithContext("pull interrupted; the " + std::to_string(fs.chunks) +
+                                 " chunks verified so far are kept, run the same pull again to resume");
     }
   }
 

@@ -49,10 +49,7 @@ void Server::HandlePutAttestation(const Request& req, Response& res, const Conte
   const uint64_t limit = std::min<uint64_t>(options_.limits.attestation_bytes, store::kMaxAttestationBytes);
   std::optional<std::string> body = ReadBody(req, res, reader, limit);
   if (!body) return;
-  Status valid = internal::CheckAttestation(*body, *d);
-  if (!valid.ok()) return ReplyError(req, res, WithCode(400, "attestation_invalid", std::string(valid.message())));
-
-  Result<bool> added = store_->PutAttestation(*d, *body);
+  Result<bool> added = AttachAttestation(*d, *body);
   if (!added.ok()) {
     switch (added.status().code()) {
       case StatusCode::kFailedPrecondition:  // removed by gc since it was read
@@ -65,31 +62,36 @@ void Server::HandlePutAttestation(const Request& req, Response& res, const Conte
         return ReplyError(req, res, WithCode(500, "internal", added.status().ToString()));
     }
   }
-  const Digest envelope = Sha256Of(*body);
-  if (*added) {
-    std::vector<std::string> key_ids;
-    std::string predicate_type;
-    // Only what a log entry can hold (printable UTF-8, bounded): the rest
-    // of an envelope is the clients' to judge, and must not stop logging.
-    auto loggable = [](std::string_view v) {
-      if (v.size() > signing::kMaxLogString || !format::IsValidUtf8(v)) return false;
-      return std::none_of(v.begin(), v.end(), [](char c) { return uint8_t(c) < 0x20 || c == 0x7f; });
-    };
-    if (Result<signing::Envelope> env = signing::ParseEnvelope(*body); env.ok()) {
-      for (const signing::Envelope::Sig& s : env->signatures) {
-        if (loggable(s.keyid) && key_ids.size() < signing::kMaxLogKeyIds) key_ids.push_back(s.keyid);
-      }
-      if (Result<signing::Statement> st = signing::ParseStatement(env->payload); st.ok()) {
-        if (loggable(st->predicate_type)) predicate_type = st->predicate_type;
-      }
+  ReplyJson(res, *added ? 201 : 200, internal::Dump({{"digest", Sha256Of(*body).ToString()}, {"created", *added}}));
+}
+
+Result<bool> Server::AttachAttestation(const Digest& bundle, std::string_view envelope_bytes) {
+  ARCA_RETURN_IF_ERROR(internal::CheckAttestation(envelope_bytes, bundle));
+  ARCA_ASSIGN_OR_RETURN(bool added, store_->PutAttestation(bundle, envelope_bytes));
+  if (!added) return false;
+  const Digest envelope = Sha256Of(envelope_bytes);
+  std::vector<std::string> key_ids;
+  std::string predicate_type;
+  // Only what a log entry can hold (printable UTF-8, bounded): the rest
+  // of an envelope is the clients' to judge, and must not stop logging.
+  auto loggable = [](std::string_view v) {
+    if (v.size() > signing::kMaxLogString || !format::IsValidUtf8(v)) return false;
+    return std::none_of(v.begin(), v.end(), [](char c) { return uint8_t(c) < 0x20 || c == 0x7f; });
+  };
+  if (Result<signing::Envelope> env = signing::ParseEnvelope(envelope_bytes); env.ok()) {
+    for (const signing::Envelope::Sig& s : env->signatures) {
+      if (loggable(s.keyid) && key_ids.size() < signing::kMaxLogKeyIds) key_ids.push_back(s.keyid);
     }
-    Status logged = LogEvents({signing::AttestationEntry(uint64_t(::time(nullptr)), *d, envelope, predicate_type,
-                                                         std::move(key_ids))});
-    if (!logged.ok()) return ReplyError(req, res, WithCode(500, "internal", logged.ToString()));
-    std::fprintf(stderr, "arca-registry: attestation %s attached to %s (%s)\n", envelope.ToString().c_str(),
-                 d->ToString().c_str(), name.c_str());
+    if (Result<signing::Statement> st = signing::ParseStatement(env->payload); st.ok()) {
+      if (loggable(st->predicate_type)) predicate_type = st->predicate_type;
+    }
   }
-  ReplyJson(res, *added ? 201 : 200, internal::Dump({{"digest", envelope.ToString()}, {"created", *added}}));
+  Status logged = LogEvents({signing::AttestationEntry(uint64_t(::time(nullptr)), bundle, envelope, predicate_type,
+                                                       std::move(key_ids))});
+  if (!logged.ok()) return InternalError(logged.ToString());
+  std::fprintf(stderr, "arca-registry: attestation %s attached to %s\n", envelope.ToString().c_str(),
+               bundle.ToString().c_str());
+  return true;
 }
 
 void Server::HandleGetAttestations(const Request& req, Response& res) {

@@ -35,6 +35,7 @@ Result<std::unique_ptr<Server>> Server::Create(const std::string& dir, const Ser
   if (!log.ok()) return log.status().WithContext("open the log in " + data_dir);
   server->log_ = std::move(*log);
   ARCA_RETURN_IF_ERROR(server->ReconcileLog());
+  if (!options.listen) return server;
 
   if (server->tls()) {
     auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
@@ -73,6 +74,7 @@ Server::Server(std::string data_dir, ServerOptions options, std::unique_ptr<stor
 Server::~Server() { Stop(); }
 
 Status Server::Run() {
+  if (!http_) return FailedPreconditionError("this server was opened without listening");
   run_started_ = true;
   // A Stop() that came before Run() could not stop httplib (it ignores
   // stop() until its accept loop runs), and skipping the loop would leave

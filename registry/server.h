@@ -50,6 +50,7 @@ struct ServerOptions {
   std::string tls_cert;        // PEM files: both set for HTTPS, neither for HTTP
   std::string tls_key;
   std::string log_origin;      // a new log's origin line (empty: derived from its key)
+  bool listen = true;          // false: open the data directory only, for local writers (no HTTP; Run fails)
   Limits limits;
 };
 
@@ -74,6 +75,22 @@ class Server {
   store::Store& store() { return *store_; }
   // The transparency log (signing/LOG.md), in DATA/log/.
   TransparencyLog& log() { return *log_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+  // --- writing as the registry does for the API, for writers inside the
+  // process (the mirror, import): the same checks, locks and log entries ---
+  // Moves tag repository:tag to the bundle `d`, which must be complete in
+  // the store (FAILED_PRECONDITION otherwise), and logs the move (a publish
+  // entry first if the bundle was never logged). Returns what the tag named
+  // before. If the log cannot take it, the tag is put back.
+  Result<std::optional<Digest>> SetTag(const std::string& repository, const std::string& tag, const Digest& d);
+  // Deletes the tag and logs it; NOT_FOUND if there is none. Returns what it named.
+  Result<Digest> DeleteTag(const std::string& repository, const std::string& tag);
+  // Checks `envelope` as PUT /v1/attestations does (INVALID_ARGUMENT), stores
+  // it under `bundle` and logs it when new. True if it was new.
+  Result<bool> AttachAttestation(const Digest& bundle, std::string_view envelope);
+  // Appends `entries` to the log (used for mirror entries, type 5).
+  Status AppendLog(const std::vector<signing::LogEntry>& entries) { return LogEvents(entries); }
 
  private:
   using Request = httplib::Request;

@@ -105,31 +105,57 @@ void Server::HandlePutTag(const Request& req, Response& res, const ContentReader
     return ReplyError(req, res, e);
   }
 
+  Result<std::optional<Digest>> previous = SetTag(ref->repository, ref->tag, *d);
+  if (!previous.ok()) return ReplyError(req, res, WithCode(500, "internal", previous.status().ToString()));
+  json reply = TagJson(*ref, *d);
+  reply["previous"] = *previous ? json((*previous)->ToString()) : json(nullptr);
+  ReplyJson(res, 200, internal::Dump(reply));
+}
+
+Result<std::optional<Digest>> Server::SetTag(const std::string& repository, const std::string& tag,
+                                             const Digest& d) {
+  const std::string name = repository + ":" + tag;
+  ARCA_RETURN_IF_ERROR(store::ValidateRefName(name));
+  ARCA_RETURN_IF_ERROR(store_->CheckBundleComplete(d));
   std::optional<Digest> previous;
   {
     std::lock_guard<std::mutex> lock(tag_mu_);
-    Result<Digest> old = store_->GetRef(ref->ref());
+    Result<Digest> old = store_->GetRef(name);
     if (old.ok()) {
       previous = *old;
     } else if (old.status().code() != StatusCode::kNotFound) {
-      return ReplyError(req, res, ApiErrorFromStatus(old.status()));
+      return old.status();
     }
-    Status set = store_->SetRef(ref->ref(), *d);
-    if (!set.ok()) return ReplyError(req, res, WithCode(500, "internal", set.ToString()));
+    ARCA_RETURN_IF_ERROR(store_->SetRef(name, d));
     // Visible only once logged: if the log cannot take it, the tag goes back.
     // Setting a tag to where it already points moves nothing and logs nothing.
-    Status logged = previous == *d ? Status::Ok()
-                                   : LogEvents(PublishAndTagEntries(ref->repository, ref->tag, *d, previous));
+    Status logged = previous == d ? Status::Ok() : LogEvents(PublishAndTagEntries(repository, tag, d, previous));
     if (!logged.ok()) {
-      Status undo = previous ? store_->SetRef(ref->ref(), *previous) : store_->DeleteRef(ref->ref());
-      return ReplyError(req, res, WithCode(500, "internal", logged.ToString() + "; undo: " + undo.ToString()));
+      Status undo = previous ? store_->SetRef(name, *previous) : store_->DeleteRef(name);
+      return InternalError(logged.ToString() + "; undo: " + undo.ToString());
     }
   }
-  std::fprintf(stderr, "arca-registry: tag %s -> %s (was %s)\n", ref->ref().c_str(), d->ToString().c_str(),
+  std::fprintf(stderr, "arca-registry: tag %s -> %s (was %s)\n", name.c_str(), d.ToString().c_str(),
                previous ? previous->ToString().c_str() : "unset");
-  json reply = TagJson(*ref, *d);
-  reply["previous"] = previous ? json(previous->ToString()) : json(nullptr);
-  ReplyJson(res, 200, internal::Dump(reply));
+  return previous;
+}
+
+Result<Digest> Server::DeleteTag(const std::string& repository, const std::string& tag) {
+  const std::string name = repository + ":" + tag;
+  Digest was;
+  {
+    std::lock_guard<std::mutex> lock(tag_mu_);
+    ARCA_ASSIGN_OR_RETURN(was, store_->GetRef(name));
+    ARCA_RETURN_IF_ERROR(store_->DeleteRef(name));
+    Status logged =
+        LogEvents({signing::TagEntry(uint64_t(::time(nullptr)), repository, tag, 0, std::nullopt, was)});
+    if (!logged.ok()) {
+      Status undo = store_->SetRef(name, was);
+      return InternalError(logged.ToString() + "; undo: " + undo.ToString());
+    }
+  }
+  std::fprintf(stderr, "arca-registry: tag %s deleted (was %s)\n", name.c_str(), was.ToString().c_str());
+  return was;
 }
 
 void Server::HandleDeleteTag(const Request& req, Response& res, const ContentReader& reader) {
@@ -141,26 +167,12 @@ void Server::HandleDeleteTag(const Request& req, Response& res, const ContentRea
   if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
     if (!ReadBody(req, res, reader, options_.limits.json_bytes)) return;
   }
-  Digest was;
-  {
-    std::lock_guard<std::mutex> lock(tag_mu_);
-    Result<Digest> old = store_->GetRef(ref->ref());
-    if (!old.ok() && old.status().code() == StatusCode::kNotFound) {
-      return ReplyError(req, res, WithCode(404, "not_found", "tag " + ref->ref() + " does not exist"));
-    }
-    if (!old.ok()) return ReplyError(req, res, ApiErrorFromStatus(old.status()));
-    Status del = store_->DeleteRef(ref->ref());
-    if (!del.ok()) return ReplyError(req, res, WithCode(500, "internal", del.ToString()));
-    was = *old;
-    Status logged = LogEvents({signing::TagEntry(uint64_t(::time(nullptr)), ref->repository, ref->tag, 0,
-                                                 std::nullopt, was)});
-    if (!logged.ok()) {
-      Status undo = store_->SetRef(ref->ref(), was);
-      return ReplyError(req, res, WithCode(500, "internal", logged.ToString() + "; undo: " + undo.ToString()));
-    }
+  Result<Digest> was = DeleteTag(ref->repository, ref->tag);
+  if (!was.ok() && was.status().code() == StatusCode::kNotFound) {
+    return ReplyError(req, res, WithCode(404, "not_found", "tag " + ref->ref() + " does not exist"));
   }
-  std::fprintf(stderr, "arca-registry: tag %s deleted (was %s)\n", ref->ref().c_str(), was.ToString().c_str());
-  ReplyJson(res, 200, internal::Dump(TagJson(*ref, was)));
+  if (!was.ok()) return ReplyError(req, res, WithCode(500, "internal", was.status().ToString()));
+  ReplyJson(res, 200, internal::Dump(TagJson(*ref, *was)));
 }
 
 void Server::HandleListRepository(const Request& req, Response& res) {
