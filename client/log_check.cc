@@ -184,9 +184,11 @@ Status RememberCheckpoint(const CheckedCheckpoint& cp, const std::string& state_
   return WriteFileAtomic(dir + "/checkpoint", cp.note);
 }
 
-Result<LogEvidence> CheckEntries(Remote& remote, const CheckedCheckpoint& checked, const Digest& bundle,
-                                 const std::optional<std::pair<std::string, std::string>>& tag,
-                                 const std::string& state_dir) {
+namespace {
+
+Result<LogEvidence> CheckEntriesWith(Remote& remote, const CheckedCheckpoint& checked, const Digest& bundle,
+                                     const std::optional<std::pair<std::string, std::string>>& tag,
+                                     const std::string& state_dir, LogFailure& kind) {
   const std::string reg = remote.endpoint().registry.Address();
   LogEvidence ev;
   ev.checkpoint = checked.note;
@@ -230,6 +232,7 @@ Result<LogEvidence> CheckEntries(Remote& remote, const CheckedCheckpoint& checke
     ARCA_ASSIGN_OR_RETURN(tags, SeenTags(state_dir, cp.origin));
     const uint64_t seen_seq = tags.value(ref, uint64_t(0));
     if (e->sequence < seen_seq) {
+      kind = LogFailure::kTagBackwards;
       return Refuse("tag " + ref + " went backwards: the registry's entry is #" + std::to_string(e->sequence) +
                     " but #" + std::to_string(seen_seq) + " was seen before (a rollback of the tag)");
     }
@@ -242,6 +245,21 @@ Result<LogEvidence> CheckEntries(Remote& remote, const CheckedCheckpoint& checke
     const std::string dir = StateFor(state_dir, cp.origin);
     ARCA_RETURN_IF_ERROR(MakeDirs(dir));
     ARCA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/tags.json", tags.dump(1)));
+  }
+  return ev;
+}
+
+}  // namespace
+
+Result<LogEvidence> CheckEntries(Remote& remote, const CheckedCheckpoint& checked, const Digest& bundle,
+                                 const std::optional<std::pair<std::string, std::string>>& tag,
+                                 const std::string& state_dir, LogFailure* failure) {
+  LogFailure ignored;
+  LogFailure& kind = failure ? *failure : ignored;
+  kind = LogFailure::kNone;
+  Result<LogEvidence> ev = CheckEntriesWith(remote, checked, bundle, tag, state_dir, kind);
+  if (!ev.ok() && ev.status().code() == StatusCode::kPermissionDenied && kind == LogFailure::kNone) {
+    kind = LogFailure::kNotIncluded;
   }
   return ev;
 }

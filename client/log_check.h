@@ -51,7 +51,7 @@ struct LogEvidence {
 };
 
 // Why CheckCheckpoint refused (for a mirror, which halts an upstream on some).
-enum class LogFailure { kNone, kNoLog, kBadSignature, kStale, kRollback, kSplitView };
+enum class LogFailure { kNone, kNoLog, kBadSignature, kStale, kRollback, kSplitView, kNotIncluded, kTagBackwards };
 
 // A checkpoint that passed steps 1 and 2 below.
 struct CheckedCheckpoint {
@@ -73,7 +73,7 @@ Status RememberCheckpoint(const CheckedCheckpoint& cp, const std::string& state_
 // signed) is FAILED_PRECONDITION: a fresher checkpoint may hold it.
 Result<LogEvidence> CheckEntries(Remote& remote, const CheckedCheckpoint& cp, const Digest& bundle,
                                  const std::optional<std::pair<std::string, std::string>>& tag,
-                                 const std::string& state_dir);
+                                 const std::string& state_dir, LogFailure* failure = nullptr);
 
 // Verifies, against the policy's log keys:
 //   1. the registry's latest checkpoint is signed by one of them, and is not
