@@ -185,9 +185,10 @@ httplib::Client& Remote::client() {
   client_->set_keep_alive(true);
   client_->set_tcp_nodelay(true);
   client_->set_follow_location(false);
-  client_->set_connection_timeout(std::chrono::seconds(10));
-  client_->set_read_timeout(std::chrono::seconds(120));
-  client_->set_write_timeout(std::chrono::seconds(120));
+  const int t = endpoint_.timeout_seconds;
+  client_->set_connection_timeout(std::chrono::seconds(t > 0 ? t : 10));
+  client_->set_read_timeout(std::chrono::seconds(t > 0 ? t : 120));
+  client_->set_write_timeout(std::chrono::seconds(t > 0 ? t : 120));
   if (!endpoint_.token.empty()) client_->set_bearer_token_auth(endpoint_.token);
   if (endpoint_.registry.scheme == "https") {
     client_->enable_server_certificate_verification(true);

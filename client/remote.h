@@ -38,6 +38,7 @@ struct Endpoint {
   Registry registry;
   std::string token;    // empty: send none
   std::string ca_cert;  // PEM file of trusted CAs (ARCA_CA_CERT); empty: the system's
+  int timeout_seconds = 0;  // connect and idle-read timeout; 0: 10 s to connect, 120 s to read
 };
 
 // The endpoint for `registry` with the token from ARCA_TOKEN or the

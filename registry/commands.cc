@@ -33,7 +33,7 @@ Result<ListenAddress> ParseListenAddress(const std::string& text) {
 }
 
 int ServeCommand(const std::string& data_dir, const std::string& listen, ServerOptions options, std::ostream& out,
-                 std::ostream& err) {
+                 std::ostream& err, const BackgroundTask& background) {
   Result<ListenAddress> addr = ParseListenAddress(listen);
   if (!addr.ok()) {
     err << "arca-registry: " << addr.status().message() << "\n";
@@ -66,7 +66,12 @@ int ServeCommand(const std::string& data_dir, const std::string& listen, ServerO
     sigwait(&stop_signals, &sig);
     s->Stop();
   });
+  std::atomic<bool> stopping{false};
+  std::thread task;
+  if (background) task = std::thread([&background, s, &stopping] { background(*s, stopping); });
   Status run = s->Run();
+  stopping = true;
+  if (task.joinable()) task.join();
   // Wake the waiter if Run ended by itself; the signal stays pending for it
   // alone, since every thread blocks it.
   pthread_kill(waiter.native_handle(), SIGTERM);

@@ -4,6 +4,8 @@
 #ifndef ARCA_REGISTRY_COMMANDS_H_
 #define ARCA_REGISTRY_COMMANDS_H_
 
+#include <atomic>
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -22,8 +24,12 @@ Result<ListenAddress> ParseListenAddress(const std::string& text);
 
 // Serves until SIGINT or SIGTERM. Prints one line once listening:
 // "arca-registry listening on http://HOST:PORT (data DIR)".
+// `background`, if given, runs on a thread of its own once the server
+// listens (the mirror's schedule); at shutdown `stopping` becomes true and the
+// server waits for it to return.
+using BackgroundTask = std::function<void(Server& server, const std::atomic<bool>& stopping)>;
 int ServeCommand(const std::string& data_dir, const std::string& listen, ServerOptions options, std::ostream& out,
-                 std::ostream& err);
+                 std::ostream& err, const BackgroundTask& background = nullptr);
 
 // Prints a new token (the only time it is ever shown).
 int TokenCreateCommand(const std::string& data_dir, const std::string& ns, const std::string& scope,

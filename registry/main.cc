@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "mirror/commands.h"
 #include "registry/commands.h"
 
 int main(int argc, char** argv) {
@@ -27,7 +28,11 @@ int main(int argc, char** argv) {
       "  arca-registry serve --data /srv/arca --listen 0.0.0.0:8470\n"
       "  arca-registry serve --data ./reg --listen 127.0.0.1:0 --anonymous-pull   # any free port\n"
       "  arca-registry serve --data /srv/arca --listen :8443 --tls-cert cert.pem --tls-key key.pem");
-  serve->add_option("--data", data_dir, "Data directory (created if missing)")->required();
+  std::string config_path;
+  serve->add_option("--data", data_dir, "Data directory (created if missing); with --config, the config's \"data\"");
+  serve->add_option("--config", config_path,
+                    "Mirror config (arca.mirror.v1, docs/mirror.md): serve its data directory and sync its\n"
+                    "upstreams on their schedule");
   serve->add_option("--listen", listen, "HOST:PORT to listen on; port 0 picks a free one")->required();
   serve->add_flag("--anonymous-pull", so.anonymous_pull, "Let anyone read without a token");
   serve->add_option("--threads", so.threads, "Requests served at once (default 16)")->check(CLI::Range(1, 1024));
@@ -49,6 +54,41 @@ int main(int argc, char** argv) {
       "Example: arca-registry log-key --data /srv/arca");
   log_key->add_option("--data", data_dir, "Data directory")->required();
   log_key->add_option("--origin", origin, "The log's name if it is created now (as serve --log-origin)");
+
+  CLI::App* mirror = app.add_subcommand(
+      "mirror",
+      "Follow upstream registries (docs/mirror.md, mirror/PROTOCOL.md). The config names the data\n"
+      "directory, the upstreams, their filters, trust policies and log keys.");
+  mirror->require_subcommand(1);
+  bool once = false, json = false;
+  std::string upstream;
+  CLI::App* sync = mirror->add_subcommand(
+      "sync",
+      "Sync the config's upstreams without serving: every upstream on its schedule until SIGTERM,\n"
+      "or one pass each with --once (exit 1 if an upstream is halted or unreachable or a model failed).\n"
+      "The data directory must not be in use by a running server (serve --config syncs by itself).\n"
+      "Example: arca-registry mirror sync --config /etc/arca/mirror.json --once");
+  sync->add_option("--config", config_path, "Mirror config file")->required();
+  sync->add_flag("--once", once, "One pass of each upstream, then exit");
+  sync->add_option("--upstream", upstream, "Only this upstream");
+  sync->add_flag("--json", json, "One JSON object with each pass's result");
+  CLI::App* status = mirror->add_subcommand(
+      "status",
+      "Show each upstream's state (ok, unreachable, halted, never), its seen checkpoint, its last and\n"
+      "next pass, and every model with its status and last error. Exit 1 if an upstream is halted or a\n"
+      "model failed. Reads the state files, so it works while the server runs.");
+  status->add_option("--config", config_path, "Mirror config file")->required();
+  status->add_option("--upstream", upstream, "Only this upstream");
+  status->add_flag("--json", json, "JSON output");
+  CLI::App* reset = mirror->add_subcommand(
+      "reset",
+      "Forget the seen checkpoint of a halted upstream's log (after a rollback or split view was\n"
+      "investigated); the evidence stays under DATA/mirror/logs/<origin>/evidence/.");
+  reset->add_option("--config", config_path, "Mirror config file")->required();
+  reset->add_option("--upstream", upstream, "The upstream")->required();
+  CLI::App* mkey = mirror->add_subcommand(
+      "key", "Print the mirror key's public key (it signs countersignatures); created if absent.");
+  mkey->add_option("--config", config_path, "Mirror config file")->required();
 
   CLI::App* token = app.add_subcommand("token", "Manage access tokens (on the server host)");
   token->require_subcommand(1);
@@ -74,7 +114,24 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (serve->parsed()) return registry::ServeCommand(data_dir, listen, so, std::cout, std::cerr);
+    if (serve->parsed()) {
+      if (!config_path.empty()) {
+        if (!data_dir.empty()) {
+          std::cerr << "arca-registry: give --data or --config, not both (the config names the data directory)\n";
+          return 2;
+        }
+        return mirror::MirrorServeCommand(config_path, listen, so, std::cout, std::cerr);
+      }
+      if (data_dir.empty()) {
+        std::cerr << "arca-registry: serve needs --data DIR (or --config FILE for a mirror)\n";
+        return 2;
+      }
+      return registry::ServeCommand(data_dir, listen, so, std::cout, std::cerr);
+    }
+    if (sync->parsed()) return mirror::MirrorSyncCommand(config_path, once, upstream, json, std::cout, std::cerr);
+    if (status->parsed()) return mirror::MirrorStatusCommand(config_path, upstream, json, std::cout, std::cerr);
+    if (reset->parsed()) return mirror::MirrorResetCommand(config_path, upstream, std::cout, std::cerr);
+    if (mkey->parsed()) return mirror::MirrorKeyCommand(config_path, std::cout, std::cerr);
     if (create->parsed()) return registry::TokenCreateCommand(data_dir, ns, scope, std::cout, std::cerr);
     if (list->parsed()) return registry::TokenListCommand(data_dir, std::cout, std::cerr);
     if (log_key->parsed()) return registry::LogKeyCommand(data_dir, origin, std::cout, std::cerr);
