@@ -265,6 +265,9 @@ Outcome Pass::Commit(const Model& m, const client::FetchedBundle& b, const std::
   std::string code;
   if (Status s = CommitVerified(ctx_, v, &code); !s.ok()) return Fail(code, std::string(s.message()));
   ms->last_change = Now();
+  // Its type 5 entry named the checkpoint: the pass need not record it again.
+  state_.recorded_size = cp_.opened.checkpoint.size;
+  state_.recorded_root = cp_.opened.checkpoint.root_hash.ToString();
   return {Outcome::kUpdated, "", ""};
 }
 

@@ -156,11 +156,23 @@ int Child::Wait() {
 }
 
 Registry Registry::Start(const std::string& data_dir, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--data", data_dir};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Serve(data_dir, args);
+}
+
+Registry Registry::StartMirror(const std::string& config_path, const std::string& data_dir,
+                               const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--config", config_path};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Serve(data_dir, args);
+}
+
+Registry Registry::Serve(const std::string& data_dir, const std::vector<std::string>& args) {
   Registry r;
   r.data_dir_ = data_dir;
-  std::vector<std::string> argv = {BinaryPath("arca-registry"), "serve", "--data", data_dir, "--listen",
-                                   "127.0.0.1:0"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
+  std::vector<std::string> argv = {BinaryPath("arca-registry"), "serve", "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), args.begin(), args.end());
   r.child_ = Child::Start(argv, {}, data_dir + ".log");
   std::string line = r.child_.WaitForLine("listening on");
   size_t colon = line.rfind("127.0.0.1:");

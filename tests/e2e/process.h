@@ -61,6 +61,9 @@ class Registry {
  public:
   // Starts serving `data_dir` (created if needed).
   static Registry Start(const std::string& data_dir, const std::vector<std::string>& extra = {});
+  // Starts `serve --config config_path` (a mirror); `data_dir` is the config's.
+  static Registry StartMirror(const std::string& config_path, const std::string& data_dir,
+                              const std::vector<std::string>& extra = {});
   bool running() const { return port_ > 0; }
   int port() const { return port_; }
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
@@ -70,6 +73,7 @@ class Registry {
   static std::string CreateToken(const std::string& data_dir, const std::string& ns, const std::string& scope);
 
  private:
+  static Registry Serve(const std::string& data_dir, const std::vector<std::string>& args);
   std::string data_dir_;
   Child child_;
   int port_ = 0;
