@@ -28,7 +28,7 @@ std::string OriginDir(const std::string& data_dir, const std::string& origin) {
 }
 
 Json ModelJson(const ModelState& m) {
-  return {{"status", m.status},         {"digest", m.digest},   {"sequence", m.sequence},
+  return {{"status", m.status},         {"digest", m.digest},   {"pending", m.pending}, {"sequence", m.sequence},
           {"last_change", m.last_change}, {"code", m.code},       {"message", m.message},
           {"error_time", m.error_time}, {"attempts", m.attempts}};
 }
@@ -96,6 +96,7 @@ Result<UpstreamState> LoadUpstreamState(const std::string& data_dir, const std::
         ModelState m;
         Get(mj, "status", &m.status);
         Get(mj, "digest", &m.digest);
+        Get(mj, "pending", &m.pending);
         Get(mj, "sequence", &m.sequence);
         Get(mj, "last_change", &m.last_change);
         Get(mj, "code", &m.code);

@@ -23,6 +23,7 @@ namespace arca::mirror {
 struct ModelState {
   std::string status;   // ok, pending, failed, skipped, held, deleted-upstream
   std::string digest;   // the bundle the mirror holds for it ("sha256:..."), or empty
+  std::string pending;  // the bundle being committed (status "pending"), or empty
   uint64_t sequence = 0;  // the upstream tag entry's sequence last taken
   uint64_t last_change = 0;  // when the mirror's tag last moved (Unix seconds)
   std::string code;     // last error's stable code (PROTOCOL.md §6), or empty

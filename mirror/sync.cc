@@ -162,7 +162,7 @@ Outcome Pass::SyncModel(const Model& m, ModelState* ms) {
   // A mirror tag that points elsewhere than the mirror last put it was moved
   // here by someone else: leave it alone.
   Result<Digest> local = store_.GetRef(m.ref());
-  if (local.ok() && local->ToString() != ms->digest && *local != m.digest) {
+  if (local.ok() && local->ToString() != ms->digest && local->ToString() != ms->pending && *local != m.digest) {
     return Fail("local_conflict", "tag " + m.ref() + " was moved on this registry (to " + local->ToString() +
                                       "); the mirror leaves it alone");
   }
@@ -199,6 +199,7 @@ Outcome Pass::SyncModel(const Model& m, ModelState* ms) {
     }
     ms->sequence = ev->tag_sequence;
     ms->digest = m.digest.ToString();
+    ms->pending.clear();
     return {Outcome::kUnchanged, "", ""};
   }
 
@@ -257,13 +258,17 @@ Outcome Pass::SyncModel(const Model& m, ModelState* ms) {
 
 Outcome Pass::Commit(const Model& m, const client::FetchedBundle& b, const std::vector<std::string>& envelopes,
                      const client::LogEvidence& ev, const signing::VerifyReport& trust, ModelState* ms) {
+  // Recorded first, so that after a crash the tag is known to be the mirror's
+  // whether or not it moved.
   ms->status = "pending";
-  ms->digest = m.digest.ToString();
-  ms->sequence = ev.tag_sequence;
+  ms->pending = m.digest.ToString();
   if (Status s = Save(); !s.ok()) return Fail("internal", s.ToString());
   VerifiedModel v{m.repository, m.tag, b, envelopes, ev, trust, policy_digest_, up_.url};
   std::string code;
   if (Status s = CommitVerified(ctx_, v, &code); !s.ok()) return Fail(code, std::string(s.message()));
+  ms->digest = m.digest.ToString();
+  ms->pending.clear();
+  ms->sequence = ev.tag_sequence;
   ms->last_change = Now();
   // Its type 5 entry named the checkpoint: the pass need not record it again.
   state_.recorded_size = cp_.opened.checkpoint.size;
@@ -385,8 +390,7 @@ Result<PassResult> Pass::Run() {
       case Outcome::kFailed:
       case Outcome::kUnreachable:
         // The mirrored tag stays where it was; only the error is new.
-        ms.status = before.status.empty() || before.status == "pending" ? "failed" : before.status;
-        if (o.kind == Outcome::kFailed) ms.status = "failed";
+        ms.status = "failed";
         ms.digest = before.digest;
         ms.sequence = before.sequence;
         ms.code = o.code;

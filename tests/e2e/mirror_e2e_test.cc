@@ -219,12 +219,22 @@ TEST_F(MirrorE2E, KillNineMidSyncThenTheNextSyncFetchesOnlyWhatWasMissing) {
   const size_t size = 64 << 20;
   Push(up.host(), "acme/big:v1", size, 7);
   // One connection at 8 MiB/s: about eight seconds; the mirror's store seals
-  // a 16 MiB pack of verified chunks about every two.
+  // a pack of verified chunks every 16 MiB.
   json slow = {{"token_file", tmp_ / "up.token"}, {"concurrency", 1}, {"bandwidth_bytes_per_second", 8 << 20}};
   const std::string c1 = Config("m1", m1_, "http://" + up.host(), up_key_, slow);
   Child sync = Child::Start({BinaryPath("arca-registry"), "mirror", "sync", "--config", c1, "--once"}, env(),
                             tmp_ / "killed-sync.log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  // Killed as soon as the first pack of verified chunks is sealed.
+  auto sealed = [&] {
+    std::error_code ec;
+    if (!fs::exists(m1_ + "/store/packs", ec)) return false;
+    for (const auto& e : fs::recursive_directory_iterator(m1_ + "/store/packs", ec)) {
+      if (e.is_regular_file()) return true;
+    }
+    return false;
+  };
+  for (int i = 0; i < 600 && !sealed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(sealed()) << "no pack was sealed within 30 s";
   sync.Kill(SIGKILL);
   // Nothing partial is visible: the model was not committed.
   json st = Status(c1);
