@@ -110,14 +110,14 @@ class MirrorE2E : public ::testing::Test {
   // Writes the model's weights (`size` random bytes of `seed`, with `patch`
   // bytes at `at` replaced) and pushes it signed as `ref`.
   void Push(const std::string& host, const std::string& ref, size_t size, uint64_t seed, size_t at = 0,
-            size_t patch = 0) {
+            size_t patch = 0, const std::string& license = "MIT", const std::string& key = "alice") {
     std::string w = testing::RandomBytes(size, seed);
     if (patch) {
       std::string p = testing::RandomBytes(patch, seed + 1000);
       w.replace(at, patch, p);
     }
     ASSERT_OK(WriteFileAtomic(model_ + "/weights.bin", w));
-    RunResult r = arca({"push", model_, host + "/" + ref, "--sign", "alice", "--license", "MIT", "--quiet"});
+    RunResult r = arca({"push", model_, host + "/" + ref, "--sign", key, "--license", license, "--quiet"});
     ASSERT_TRUE(r.ok()) << r.err;
   }
 
@@ -393,6 +393,36 @@ TEST_F(MirrorE2E, ForkedUpstreamLogHaltsTheUpstreamUntilReset) {
   ASSERT_TRUE(reset.ok()) << reset.err;
   r = SyncOnce(c1, &code);
   EXPECT_EQ(code, 0) << r;
+}
+
+TEST_F(MirrorE2E, FiltersAndPolicySelectWhatIsTaken) {
+  Registry up = Registry::Start(up_);
+  ASSERT_TRUE(up.running());
+  ASSERT_TRUE(arca({"key", "generate", "bob", "--json"}).ok());
+  Push(up.host(), "acme/m:v1", 256 << 10, 41);
+  Push(up.host(), "acme/m:rc1", 256 << 10, 42);                          // tag not selected
+  Push(up.host(), "acme/gpl:v1", 256 << 10, 43, 0, 0, "GPL-3.0-only");  // licence not allowed
+  Push(up.host(), "acme/bob:v1", 256 << 10, 44, 0, 0, "MIT", "bob");    // signed by a key the policy does not list
+  Push(up.host(), "acme/skip-me:v1", 256 << 10, 45);                     // excluded
+  const std::string c1 = Config("m1", m1_, "http://" + up.host(), up_key_,
+                                {{"token_file", tmp_ / "up.token"},
+                                 {"tags", "v[0-9]+"},
+                                 {"exclude", {"acme/skip-*"}},
+                                 {"licenses", {"MIT", "Apache-2.0"}}});
+  int code = -1;
+  json r = SyncOnce(c1, &code);
+  EXPECT_EQ(code, 1) << r;  // the policy refused one model
+  json st = Status(c1);
+  json models = st["models"];
+  EXPECT_EQ(models["acme/m:v1"]["status"], "ok") << st;
+  EXPECT_FALSE(models.contains("acme/m:rc1")) << st;
+  EXPECT_FALSE(models.contains("acme/skip-me:v1")) << st;
+  EXPECT_EQ(models["acme/gpl:v1"]["status"], "skipped") << st;
+  EXPECT_NE(models["acme/gpl:v1"]["message"].get<std::string>().find("GPL-3.0-only"), std::string::npos) << st;
+  EXPECT_EQ(models["acme/bob:v1"]["status"], "failed") << st;
+  EXPECT_EQ(models["acme/bob:v1"]["code"], "policy_refused") << st;
+  // Nothing of the refused or skipped bundles was fetched: only acme/m:v1's chunks.
+  EXPECT_LE(r["bytes_fetched"].get<uint64_t>(), (256u << 10) + 4096) << r;
 }
 
 }  // namespace
