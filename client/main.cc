@@ -14,6 +14,7 @@
 #include "client/sbom.h"
 #include "client/store_commands.h"
 #include "client/trust_commands.h"
+#include "mirror/export.h"
 #include "runtime/cli.h"
 
 int main(int argc, char** argv) {
@@ -165,6 +166,26 @@ int main(int argc, char** argv) {
                  "Re-hash files already in OUT_DIR instead of trusting their recorded size and mtime");
   add_trust_flags(pull);
   add_remote_flags(pull, true);
+
+  mirror::ExportOptions eo;
+  CLI::App* export_cmd = app.add_subcommand(
+      "export",
+      "Write an air-gap archive (.arca, mirror/PROTOCOL.md §8) of tagged bundles for\n"
+      "`arca-registry import` on a registry with no network path to this one. Each REF is pulled into\n"
+      "the local cache as a pull verifies it (your trust policy, the registry's transparency log,\n"
+      "every chunk), then written with the log evidence, objects, attestations and packs of the\n"
+      "chunks' stored bytes. Your policy needs the registry's log key under \"logs\".\n"
+      "With --since PREVIOUS.arca, whatever that archive holds is left out (import it first).\n"
+      "Examples:\n"
+      "  arca export localhost:5000/acme/llama-3b:v1 -o llama-v1.arca\n"
+      "  arca export localhost:5000/acme/llama-3b:v2 -o llama-v2.arca --since llama-v1.arca\n"
+      "  arca export localhost:5000/acme/llama-3b:v1 -o - | ssh bastion 'cat > llama.arca'");
+  export_cmd->add_option("REF", eo.refs, "HOST[:PORT]/namespace/name:tag (one or more)")->required();
+  export_cmd->add_option("-o,--output", eo.output, "The archive to write, or - for standard output")->required();
+  export_cmd->add_option("--since", eo.since, "A previous archive: leave out what it holds (incremental)")
+      ->check(CLI::ExistingFile);
+  add_trust_flags(export_cmd);
+  add_remote_flags(export_cmd, true);
 
   std::string where, filter;
   CLI::App* ls_remote = app.add_subcommand(
@@ -417,6 +438,10 @@ int main(int argc, char** argv) {
     if (pull->parsed()) {
       pl.trust = trust;
       return client::PullCommand(so, pl, std::cout, std::cerr);
+    }
+    if (export_cmd->parsed()) {
+      eo.trust = trust;
+      return mirror::ExportCommand(so, eo, std::cout, std::cerr);
     }
     if (ls_remote->parsed()) return client::ListCommand(so, where, filter, std::cout, std::cerr);
     if (inspect_remote->parsed()) return client::InspectCommand(so, ref_text, std::cout, std::cerr);

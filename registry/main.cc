@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "mirror/commands.h"
+#include "mirror/import.h"
 #include "registry/commands.h"
 
 int main(int argc, char** argv) {
@@ -90,6 +91,30 @@ int main(int argc, char** argv) {
       "key", "Print the mirror key's public key (it signs countersignatures); created if absent.");
   mkey->add_option("--config", config_path, "Mirror config file")->required();
 
+  mirror::ImportCommandOptions imo;
+  uint64_t import_max_age = 0;
+  CLI::App* import = app.add_subcommand(
+      "import",
+      "Take in an air-gap archive written by `arca export` (mirror/PROTOCOL.md §8.4). Every record is\n"
+      "checked before anything changes: checkpoints signed by a given log key and consistent with the\n"
+      "ones seen before, log inclusion of each publish and tag entry, tag sequences, objects, the\n"
+      "trust policy per bundle, every chunk. The first failure refuses the whole archive, naming the\n"
+      "record and the reason, and leaves the registry unchanged. Importing an archive again changes\n"
+      "nothing. The data directory must not be in use: stop the server first.\n"
+      "Examples:\n"
+      "  arca-registry import llama-v1.arca --config /etc/arca/mirror.json\n"
+      "  arca-registry import llama-v1.arca --data /srv/arca --policy policy.json \\\n"
+      "      --log-key 'arca-registry-0123456789abcdef+01234567+BAxx...'");
+  import->add_option("FILE", imo.archive, "The archive (.arca)")->required();
+  import->add_option("--config", imo.config, "Mirror config whose \"import\" section says what to accept");
+  import->add_option("--data", imo.data, "Data directory (instead of --config)");
+  import->add_option("--policy", imo.policy, "Trust policy the bundles must satisfy (with --data)");
+  import->add_option("--log-key", imo.log_keys,
+                     "Verifier key of a log whose checkpoints are accepted (repeatable; with --data)");
+  auto* max_age = import->add_option("--max-age", import_max_age,
+                                     "Refuse checkpoints signed more than SECONDS ago (default: no limit)");
+  import->add_flag("--json", imo.json, "One JSON object with what was imported");
+
   CLI::App* token = app.add_subcommand("token", "Manage access tokens (on the server host)");
   token->require_subcommand(1);
   CLI::App* create = token->add_subcommand(
@@ -132,6 +157,10 @@ int main(int argc, char** argv) {
     if (status->parsed()) return mirror::MirrorStatusCommand(config_path, upstream, json, std::cout, std::cerr);
     if (reset->parsed()) return mirror::MirrorResetCommand(config_path, upstream, std::cout, std::cerr);
     if (mkey->parsed()) return mirror::MirrorKeyCommand(config_path, std::cout, std::cerr);
+    if (import->parsed()) {
+      if (*max_age) imo.max_age_seconds = import_max_age;
+      return mirror::ImportCommand(imo, std::cout, std::cerr);
+    }
     if (create->parsed()) return registry::TokenCreateCommand(data_dir, ns, scope, std::cout, std::cerr);
     if (list->parsed()) return registry::TokenListCommand(data_dir, std::cout, std::cerr);
     if (log_key->parsed()) return registry::LogKeyCommand(data_dir, origin, std::cout, std::cerr);

@@ -242,6 +242,14 @@ Result<VerifyReport> VerifyBundle(const Policy& policy, const Evidence& ev, cons
     if (met) {
       // Enough: the others are only worth a warning.
       for (const SignatureCheck& c : r.signatures) {
+        // Another kind of attestation (a mirror's countersignature, an
+        // approval) by a key the policy does not know claims nothing here:
+        // listed as unchecked, not worth a warning on every pull.
+        if (c.outcome == Outcome::kUnknownKey && c.predicate_type != kBundlePredicateType) {
+          r.attestations.push_back(Printable(c.predicate_type) + " signed by unknown keyid " +
+                                   Printable(c.keyid_hex) + " (not checked)");
+          continue;
+        }
         if (c.outcome != Outcome::kCounted && c.outcome != Outcome::kOtherAttestation &&
             c.outcome != Outcome::kPredicateMismatch) {
           r.warnings.push_back(c.detail);

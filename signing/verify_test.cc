@@ -324,6 +324,25 @@ TEST_F(VerifyBundleTest, OtherAttestationsListedNotCounted) {
   EXPECT_NE(FormatReport(r).find("approval"), std::string::npos);
 }
 
+TEST_F(VerifyBundleTest, OtherAttestationByAnUnknownKeyIsListedWithoutAWarning) {
+  // A mirror's countersignature, by a key the reader's policy does not list.
+  const std::string countersig = SignStatement(
+      *GenericStatement(m_.meta.name, m_.BundleDigest(), "urn:arca:predicate:mirror:v1", "{\"mirror\":\"m\"}"),
+      mallory_);
+  VerifyReport r = Run(Make(m_, {SignBundle(m_, alice_), SignBundle(m_, bob_), countersig}));
+  EXPECT_TRUE(r.ok) << Join(r.failures);
+  EXPECT_TRUE(r.warnings.empty()) << Join(r.warnings);
+  ASSERT_EQ(r.attestations.size(), 1u);
+  EXPECT_NE(r.attestations[0].find("urn:arca:predicate:mirror:v1 signed by unknown keyid " +
+                                   KeyId(mallory_.public_key).Hex() + " (not checked)"),
+            std::string::npos)
+      << r.attestations[0];
+  // A bundle signature by an unknown key still warns.
+  r = Run(Make(m_, {SignBundle(m_, alice_), SignBundle(m_, bob_), SignBundle(m_, mallory_)}));
+  EXPECT_TRUE(r.ok) << Join(r.failures);
+  EXPECT_TRUE(Contains(r.warnings, "unknown keyid")) << Join(r.warnings);
+}
+
 TEST_F(VerifyBundleTest, MalformedEnvelopesReported) {
   json wrong_type = json::parse(SignBundle(m_, alice_));
   wrong_type["payloadType"] = "text/plain";
