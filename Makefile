@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test bench bench-registry bench-verify bench-log clean fuzz
+.PHONY: all deps build run test bench bench-registry bench-verify bench-log bench-mirror clean fuzz
 
 all: build
 
@@ -43,6 +43,11 @@ bench-verify: build
 bench-log: build
 	$(BUILD)/bin/arca-bench-log
 	bash bench/log/audit.sh $(BUILD)
+
+# Mirror sync (v1 cold, v2 after v1), export and import on loopback against
+# an upstream registry; see bench/mirror/RESULTS.md.
+bench-mirror: build
+	bash bench/mirror/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
