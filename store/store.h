@@ -96,9 +96,11 @@ class Store {
   Result<ChunkLocation> FindChunk(const Digest& d) const;
   // Reads, decodes and verifies a file's chunks in order, calling `sink` with
   // each chunk's bytes; consecutive chunks of one pack are read with one
-  // read. `threads` > 1 decodes in parallel.
+  // read. `threads` > 1 decodes in parallel. `verify_chunks` false skips
+  // each chunk's CRC-32C and SHA-256 (decoding is still checked): only for a
+  // caller that hashes the whole file itself, which covers every byte.
   Status ReadChunks(const std::vector<format::ChunkRef>& chunks, int threads,
-                    const std::function<Status(ByteView)>& sink) const;
+                    const std::function<Status(ByteView)>& sink, bool verify_chunks = true) const;
 
   // Looks up many chunks at once; nullopt for those not held.
   std::vector<std::optional<ChunkLocation>> FindChunks(std::span<const Digest> digests) const;

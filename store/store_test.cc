@@ -9,6 +9,7 @@
 #include "common/file.h"
 #include "common/testing.h"
 #include "format/chunker.h"
+#include "format/file_index.h"
 
 namespace arca::store {
 namespace {
@@ -110,6 +111,61 @@ TEST(StoreTest, FsckNamesCorruptPackAndCheckoutRefuses) {
   Status s = (*store)->Checkout(added->bundle, tmp / "out", 1);
   EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s;
   EXPECT_FALSE(fs::exists(tmp / "out/model.bin"));  // nothing unverified appears
+}
+
+TEST(StoreTest, ReadWithoutChunkChecksStillLeavesTheFileHashToCatchCorruption) {
+  testing::TempDir tmp;
+  MakeModelDir(tmp / "in", 2);
+  auto store = Store::Open(tmp / "store");
+  ASSERT_OK(store);
+  auto added = (*store)->AddDirectory(tmp / "in", Meta(), "test/model:v1", 1);
+  ASSERT_OK(added);
+  auto manifest = (*store)->GetManifest(added->bundle);
+  ASSERT_OK(manifest);
+  // Every file reads back to its digest either way.
+  auto file_hash = [&](size_t i, bool verify, Digest* out) {
+    auto index = (*store)->GetObject(manifest->files[i].index, ObjectKind::kFileIndex);
+    EXPECT_OK(index);
+    auto fi = format::FileIndex::Parse(AsBytes(*index));
+    EXPECT_OK(fi);
+    Sha256 h;
+    Status s = (*store)->ReadChunks(fi->chunks, 2, [&h](ByteView b) {
+      h.Update(b);
+      return Status::Ok();
+    }, verify);
+    *out = h.Finish();
+    return s;
+  };
+  for (size_t i = 0; i < manifest->files.size(); ++i) {
+    for (bool verify : {true, false}) {
+      Digest d;
+      ASSERT_OK(file_hash(i, verify, &d));
+      EXPECT_EQ(d, manifest->files[i].digest);
+    }
+  }
+  // One byte flipped in a pack: the checked read refuses; the unchecked one
+  // either fails to decode or yields bytes whose file hash is wrong.
+  std::string pack;
+  for (auto& e : fs::recursive_directory_iterator(tmp / "store/packs")) {
+    if (e.is_regular_file()) pack = e.path().string();
+  }
+  {
+    std::fstream f(pack, std::ios::in | std::ios::out | std::ios::binary);
+    char c;
+    f.seekg(1000);
+    f.get(c);
+    f.seekp(1000);
+    f.put(char(c ^ 0x20));
+  }
+  bool caught_checked = false, caught_unchecked = false;
+  for (size_t i = 0; i < manifest->files.size(); ++i) {
+    Digest d;
+    caught_checked = caught_checked || !file_hash(i, true, &d).ok();
+    Status s = file_hash(i, false, &d);
+    caught_unchecked = caught_unchecked || !s.ok() || d != manifest->files[i].digest;
+  }
+  EXPECT_TRUE(caught_checked);
+  EXPECT_TRUE(caught_unchecked);
 }
 
 TEST(StoreTest, GcRemovesUnreferenced) {
