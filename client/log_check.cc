@@ -99,6 +99,10 @@ std::string LogStateDir() {
 
 std::string LogStatePath(std::string_view origin) { return StateFor(LogStateDir(), std::string(origin)); }
 
+std::string LogStatePathUnder(const std::string& state_dir, std::string_view origin) {
+  return StateFor(state_dir, std::string(origin));
+}
+
 Result<CheckedCheckpoint> CheckCheckpoint(Remote& remote, const signing::LogPolicy& logs,
                                           const std::string& state_dir, LogFailure* failure) {
   LogFailure ignored;

@@ -32,6 +32,8 @@ std::string FormatUtc(uint64_t t);
 
 // LogStateDir()/logs/<origin, %-escaped>: where a log's state lives.
 std::string LogStatePath(std::string_view origin);
+// The same under another state directory (a mirror's DATA/mirror).
+std::string LogStatePathUnder(const std::string& state_dir, std::string_view origin);
 
 // One entry with its proof of inclusion in `size` leaves.
 struct IncludedEntry {

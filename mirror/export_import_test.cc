@@ -82,14 +82,14 @@ TEST(ExportTest, NoteOrigin) {
   EXPECT_EQ(NoteOrigin(""), "");
 }
 
-TEST(ImportTest, EscapeOriginIsTheClientLayout) {
+TEST(ImportTest, LogStateUnderTheMirrorIsTheClientLayout) {
   testing::TempDir dir;
   ::setenv("ARCA_STATE_DIR", dir.path().c_str(), 1);
   for (std::string origin : {"arca-registry-0123abcd", "host.example/log", "a b+c\xe2\x80\x94"}) {
-    EXPECT_EQ(client::LogStatePath(origin), dir.path() + "/logs/" + EscapeOrigin(origin)) << origin;
+    EXPECT_EQ(client::LogStatePath(origin), client::LogStatePathUnder(dir.path(), origin)) << origin;
   }
   ::unsetenv("ARCA_STATE_DIR");
-  EXPECT_EQ(EscapeOrigin("host.example/log"), "host.example%2Flog");
+  EXPECT_EQ(client::LogStatePathUnder("/d", "host.example/log"), "/d/logs/host.example%2Flog");
 }
 
 TEST(ImportTest, ArchiveImportedReadsImportsJson) {

@@ -37,7 +37,7 @@ namespace merkle = signing::merkle;
 uint64_t Now() { return uint64_t(::time(nullptr)); }
 
 std::string LogDir(const std::string& data, const std::string& origin) {
-  return MirrorStateDir(data) + "/logs/" + EscapeOrigin(origin);
+  return client::LogStatePathUnder(MirrorStateDir(data), origin);
 }
 
 // One log origin of the archive: its checkpoint and the entries proven in it.
@@ -579,20 +579,6 @@ Result<ImportReport> Importer::Run() {
 }
 
 }  // namespace
-
-std::string EscapeOrigin(std::string_view origin) {
-  std::string out;
-  for (unsigned char c : origin) {
-    if (std::isalnum(c) || c == '.' || c == '_' || c == '-') {
-      out.push_back(char(c));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 Result<bool> ArchiveImported(const std::string& data_dir, const Digest& id) {
   Result<std::string> text = ReadFile(MirrorStateDir(data_dir) + "/imports.json", 256 << 20);

@@ -51,10 +51,6 @@ struct ImportReport {
 // unchanged. Progress lines go to `log`.
 Result<ImportReport> ImportArchive(MirrorContext& ctx, const ImportOptions& io, std::ostream& log);
 
-// The file-name-safe form of a log origin under DATA/mirror/logs/ (the layout
-// of client/log_check.h).
-std::string EscapeOrigin(std::string_view origin);
-
 // Whether DATA/mirror/imports.json records archive `id`.
 Result<bool> ArchiveImported(const std::string& data_dir, const Digest& id);
 

@@ -22,9 +22,7 @@ std::string UpstreamPath(const std::string& data_dir, const std::string& name) {
 
 // The log state directory of `origin`, as client/log_check.cc lays it out.
 std::string OriginDir(const std::string& data_dir, const std::string& origin) {
-  // LogStatePath works under LogStateDir(); the mirror's differs only in its root.
-  const std::string client_path = client::LogStatePath(origin);
-  return MirrorStateDir(data_dir) + "/logs/" + client_path.substr(client_path.rfind('/') + 1);
+  return client::LogStatePathUnder(MirrorStateDir(data_dir), origin);
 }
 
 Json ModelJson(const ModelState& m) {
