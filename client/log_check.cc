@@ -138,7 +138,6 @@ Result<CheckedCheckpoint> CheckCheckpoint(Remote& remote, const signing::LogPoli
     return Refuse("registry " + reg + "'s checkpoint is not signed by a log key your policy trusts (" + why + ")");
   }
   ev.key_name = key->name;
-  const signing::Checkpoint& cp = ev.opened.checkpoint;
   const uint64_t now = uint64_t(::time(nullptr));
   if (logs.max_age_seconds > 0 && ev.opened.timestamp + logs.max_age_seconds < now) {
     why_failed = LogFailure::kStale;
@@ -148,37 +147,47 @@ Result<CheckedCheckpoint> CheckCheckpoint(Remote& remote, const signing::LogPoli
   }
 
   // 2. Consistent with what was seen before.
-  ARCA_ASSIGN_OR_RETURN(std::optional<signing::SignedCheckpoint> seen, SeenCheckpoint(state_dir, cp.origin, *key));
-  ev.newer_than_seen = !seen || cp.size > seen->checkpoint.size;
-  if (seen) {
-    const signing::Checkpoint& old = seen->checkpoint;
-    const std::string seen_text = "the checkpoint of log " + cp.origin + " seen at " + FormatUtc(seen->timestamp) +
-                                  " (" + std::to_string(old.size) + " entries)";
-    if (cp.size < old.size) {
-      why_failed = LogFailure::kRollback;
-      return Refuse("registry " + reg + " presents " + std::to_string(cp.size) + " entries, fewer than " + seen_text +
-                    ": the log was rolled back (a registry restored from an older copy?)");
-    }
-    if (cp.size == old.size && cp.root_hash != old.root_hash) {
-      why_failed = LogFailure::kSplitView;
-      return Refuse("registry " + reg + "'s checkpoint has the same size as " + seen_text +
-                    " but another root: a split view (different logs shown to different clients)");
-    }
-    if (cp.size > old.size && old.size > 0) {
-      Result<std::vector<Digest>> proof = remote.GetConsistencyProof(old.size, cp.size);
-      // A registry that cannot be reached is not one that was caught lying.
-      if (!proof.ok() && proof.status().code() == StatusCode::kUnavailable) return proof.status();
-      Status s = proof.ok() ? merkle::VerifyConsistency(old.size, cp.size, *proof, old.root_hash, cp.root_hash)
-                            : proof.status();
-      if (!s.ok()) {
-        why_failed = LogFailure::kSplitView;
-        return Refuse("registry " + reg + "'s checkpoint (" + std::to_string(cp.size) +
-                      " entries) is not consistent with " + seen_text +
-                      ": a split view or rewritten history (" + std::string(s.message()) + ")");
-      }
+  ARCA_ASSIGN_OR_RETURN(ev.newer_than_seen,
+                        CheckAgainstSeen(state_dir, ev.opened, *key, "registry " + reg,
+                                         [&remote](uint64_t from, uint64_t to) {
+                                           return remote.GetConsistencyProof(from, to);
+                                         },
+                                         &why_failed));
+  return ev;
+}
+
+Result<bool> CheckAgainstSeen(const std::string& state_dir, const signing::SignedCheckpoint& checkpoint,
+                              const signing::NoteVerifier& key, const std::string& who,
+                              const ConsistencyProofFn& proof_of, LogFailure* failure) {
+  const signing::Checkpoint& cp = checkpoint.checkpoint;
+  ARCA_ASSIGN_OR_RETURN(std::optional<signing::SignedCheckpoint> seen, SeenCheckpoint(state_dir, cp.origin, key));
+  if (!seen) return true;
+  const signing::Checkpoint& old = seen->checkpoint;
+  const std::string seen_text = "the checkpoint of log " + cp.origin + " seen at " + FormatUtc(seen->timestamp) +
+                                " (" + std::to_string(old.size) + " entries)";
+  if (cp.size < old.size) {
+    if (failure) *failure = LogFailure::kRollback;
+    return Refuse(who + " presents " + std::to_string(cp.size) + " entries, fewer than " + seen_text +
+                  ": the log was rolled back (restored from an older copy?)");
+  }
+  if (cp.size == old.size && cp.root_hash != old.root_hash) {
+    if (failure) *failure = LogFailure::kSplitView;
+    return Refuse(who + "'s checkpoint has the same size as " + seen_text +
+                  " but another root: a split view (different logs shown to different clients)");
+  }
+  if (cp.size > old.size && old.size > 0) {
+    Result<std::vector<Digest>> proof = proof_of(old.size, cp.size);
+    // A registry that cannot be reached is not one that was caught lying.
+    if (!proof.ok() && proof.status().code() == StatusCode::kUnavailable) return proof.status();
+    Status s = proof.ok() ? merkle::VerifyConsistency(old.size, cp.size, *proof, old.root_hash, cp.root_hash)
+                          : proof.status();
+    if (!s.ok()) {
+      if (failure) *failure = LogFailure::kSplitView;
+      return Refuse(who + "'s checkpoint (" + std::to_string(cp.size) + " entries) is not consistent with " +
+                    seen_text + ": a split view or rewritten history (" + std::string(s.message()) + ")");
     }
   }
-  return ev;
+  return cp.size > old.size;
 }
 
 Status RememberCheckpoint(const CheckedCheckpoint& cp, const std::string& state_dir) {

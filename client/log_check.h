@@ -11,6 +11,7 @@
 #ifndef ARCA_CLIENT_LOG_CHECK_H_
 #define ARCA_CLIENT_LOG_CHECK_H_
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -68,6 +69,17 @@ struct CheckedCheckpoint {
 // failed; kNone for errors that are not refusals (the network).
 Result<CheckedCheckpoint> CheckCheckpoint(Remote& remote, const signing::LogPolicy& logs,
                                           const std::string& state_dir, LogFailure* failure);
+// Step 2 alone, for any source of checkpoints (a registry, an archive):
+// `checkpoint` (opened under `key`) against the newest checkpoint of its log
+// remembered under `state_dir`. Fewer entries is refused as a rollback; the
+// same size with another root, or a consistency proof from `proof_of(seen
+// size, new size)` that fails, as a split view (*failure says which; `who`
+// names the source in messages). An UNAVAILABLE proof is passed on as is.
+// Returns whether `checkpoint` is newer than the one seen (or none was).
+using ConsistencyProofFn = std::function<Result<std::vector<Digest>>(uint64_t from, uint64_t to)>;
+Result<bool> CheckAgainstSeen(const std::string& state_dir, const signing::SignedCheckpoint& checkpoint,
+                              const signing::NoteVerifier& key, const std::string& who,
+                              const ConsistencyProofFn& proof_of, LogFailure* failure);
 // Remembers `cp` as the newest checkpoint seen of its log, if it is.
 Status RememberCheckpoint(const CheckedCheckpoint& cp, const std::string& state_dir);
 // Step 3 of CheckLog against a checked checkpoint; remembers the tag's

@@ -96,20 +96,6 @@ void RunUpstream(MirrorContext& ctx, const UpstreamConfig& up, TokenBucket* buck
   }
 }
 
-// Opens the data directory the config names, without listening.
-Result<std::unique_ptr<registry::Server>> OpenData(const MirrorConfig& config) {
-  registry::ServerOptions so;
-  so.listen = false;
-  Result<std::unique_ptr<registry::Server>> server = registry::Server::Create(config.data, so);
-  if (!server.ok() && server.status().message().find("lock") != std::string_view::npos) {
-    return FailedPreconditionError("the data directory " + config.data +
-                                   " is in use (a running arca-registry serve?); a server started with --config "
-                                   "runs the mirror itself. Details: " +
-                                   std::string(server.status().message()));
-  }
-  return server;
-}
-
 }  // namespace
 
 void RunSchedule(MirrorContext& ctx, const std::atomic<bool>& stopping, std::ostream& log) {
@@ -153,7 +139,7 @@ int MirrorSyncCommand(const std::string& config_path, bool once, const std::stri
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   if (!once) pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  Result<std::unique_ptr<registry::Server>> server = OpenData(*config);
+  Result<std::unique_ptr<registry::Server>> server = OpenMirrorData(*config);
   if (!server.ok()) return Failed(err, server.status());
   Result<MirrorContext> ctx = OpenMirror(server->get(), &*config);
   if (!ctx.ok()) return Failed(err, ctx.status());

@@ -183,44 +183,29 @@ Status Importer::OnConsistency(uint64_t n, const std::string& body) {
 Status Importer::CheckOrigins() {
   origins_checked_ = true;
   for (auto& [origin, o] : origins_) {
-    const RecordType t = RecordType::kCheckpoint;
-    const std::string path = LogDir(data_, origin) + "/checkpoint";
-    Result<std::string> text = ReadFile(path, signing::kMaxNoteBytes);
-    if (text.status().code() == StatusCode::kNotFound) continue;  // trusted on first use
-    if (!text.ok()) return text.status().WithContext("the seen checkpoint");
-    Result<signing::SignedCheckpoint> seen = signing::OpenCheckpoint(*text, *o.key);
-    if (!seen.ok()) {
-      return DataLossError("the seen checkpoint of log " + origin + " (" + path + ") does not verify under key " +
-                           o.key->name + ": " + std::string(seen.status().message()));
-    }
-    const signing::Checkpoint &cp = o.opened.checkpoint, &old = seen->checkpoint;
-    const std::string seen_text = "the " + std::to_string(old.size) + " entries of log " + origin + " seen at " +
-                                  client::FormatUtc(seen->timestamp);
-    if (cp.size < old.size) {
-      return Refuse(o.record, t, "the archive's log has " + std::to_string(cp.size) + " entries, a smaller tree than " +
-                                     seen_text + " (an old archive?); export it --since the archive last imported");
-    }
-    if (cp.size == old.size) {
-      if (cp.root_hash != old.root_hash) {
-        return Refuse(o.record, t, "same size as " + seen_text + " but another root: a split view");
+    // The archive's consistency records are the proofs; none from the seen
+    // size means the archive was not exported --since the last one.
+    bool no_proof = false;
+    auto proof_of = [&o, &no_proof](uint64_t from, uint64_t to) -> Result<std::vector<Digest>> {
+      for (const ConsistencyRecord& c : o.consistency) {
+        if (c.from == from && c.to == to) return c.proof;
       }
-      o.newer = false;
-      continue;
+      no_proof = true;
+      return NotFoundError("the archive has no consistency proof from " + std::to_string(from) + " to " +
+                           std::to_string(to) + " entries");
+    };
+    client::LogFailure why = client::LogFailure::kNone;
+    Result<bool> newer =
+        client::CheckAgainstSeen(MirrorStateDir(data_), o.opened, *o.key, "the archive", proof_of, &why);
+    if (!newer.ok()) {
+      std::string message(newer.status().message());
+      if (why == client::LogFailure::kNone) return newer.status().WithContext("the seen checkpoint");
+      if (why == client::LogFailure::kRollback || no_proof) {
+        message += "; export it --since the archive last imported";
+      }
+      return Refuse(o.record, RecordType::kCheckpoint, message);
     }
-    if (old.size == 0) continue;
-    const ConsistencyRecord* proof = nullptr;
-    for (const ConsistencyRecord& c : o.consistency) {
-      if (c.from == old.size) proof = &c;
-    }
-    if (!proof) {
-      return Refuse(o.record, t, "no consistency proof from " + seen_text + " to its " + std::to_string(cp.size) +
-                                     " entries; export it --since the archive last imported");
-    }
-    Status s = merkle::VerifyConsistency(old.size, cp.size, proof->proof, old.root_hash, cp.root_hash);
-    if (!s.ok()) {
-      return Refuse(o.record, t, "not consistent with " + seen_text + ": a split view or rewritten history (" +
-                                     std::string(s.message()) + ")");
-    }
+    o.newer = *newer;
   }
   return Status::Ok();
 }
@@ -637,16 +622,9 @@ int ImportCommand(const ImportCommandOptions& o, std::ostream& out, std::ostream
     return 1;
   }
 
-  registry::ServerOptions so;
-  so.listen = false;
-  Result<std::unique_ptr<registry::Server>> server = registry::Server::Create(config.data, so);
+  Result<std::unique_ptr<registry::Server>> server = OpenMirrorData(config);
   if (!server.ok()) {
-    const bool locked = server.status().message().find("lock") != std::string_view::npos;
-    err << "arca-registry: error: " << (locked ? "the data directory " + config.data +
-                                                    " is in use by a running server; stop the server first (" +
-                                                    std::string(server.status().message()) + ")"
-                                              : std::string(server.status().message()))
-        << "\n";
+    err << "arca-registry: error: " << server.status().message() << "\n";
     return 1;
   }
   Result<MirrorContext> ctx = OpenMirror(server->get(), &config);

@@ -516,6 +516,20 @@ Status CommitVerified(MirrorContext& ctx, const VerifiedModel& v, std::string* c
   return Status::Ok();
 }
 
+Result<std::unique_ptr<registry::Server>> OpenMirrorData(const MirrorConfig& config) {
+  registry::ServerOptions so;
+  so.listen = false;
+  Result<std::unique_ptr<registry::Server>> server = registry::Server::Create(config.data, so);
+  // RocksDB's lock file: one process opens a store (docs/store.md).
+  if (!server.ok() && server.status().message().find("lock") != std::string_view::npos) {
+    return FailedPreconditionError("the data directory " + config.data +
+                                   " is in use by a running arca-registry serve; stop the server first (a server started "
+                                   "with --config syncs by itself). Details: " +
+                                   std::string(server.status().message()));
+  }
+  return server;
+}
+
 Result<MirrorContext> OpenMirror(registry::Server* server, const MirrorConfig* config) {
   MirrorContext ctx;
   ctx.server = server;

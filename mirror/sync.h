@@ -67,6 +67,11 @@ struct VerifiedModel {
 // checkpoint. On failure *code is the model's stable code (PROTOCOL.md §6).
 Status CommitVerified(MirrorContext& ctx, const VerifiedModel& v, std::string* code);
 
+// Opens the config's data directory without listening (for `mirror sync`
+// and `import`). FAILED_PRECONDITION saying to stop the server when a
+// running one holds it.
+Result<std::unique_ptr<registry::Server>> OpenMirrorData(const MirrorConfig& config);
+
 // Opens the mirror key named by the config (creating it) and returns a context.
 Result<MirrorContext> OpenMirror(registry::Server* server, const MirrorConfig* config);
 
