@@ -425,5 +425,55 @@ TEST_F(MirrorE2E, FiltersAndPolicySelectWhatIsTaken) {
   EXPECT_LE(r["bytes_fetched"].get<uint64_t>(), (256u << 10) + 4096) << r;
 }
 
+TEST_F(MirrorE2E, TagDeletedUpstreamIsFollowedOnlyWhenConfigured) {
+  Registry up = Registry::Start(up_);
+  ASSERT_TRUE(up.running());
+  Push(up.host(), "acme/m:v1", 256 << 10, 51);
+  Push(up.host(), "acme/m:v2", 256 << 10, 52);
+  const json token = {{"token_file", tmp_ / "up.token"}};
+  const std::string keep = Config("m1", m1_, "http://" + up.host(), up_key_, token);
+  int code = -1;
+  json r = SyncOnce(keep, &code);
+  ASSERT_EQ(code, 0) << r;
+  Env admin = env();
+  admin["ARCA_TOKEN"] = Registry::CreateToken(up_, "*", "admin");
+  RunResult rm = e2e::Run({BinaryPath("arca"), "rm", up.host() + "/acme/m:v1"}, admin);
+  ASSERT_TRUE(rm.ok()) << rm.err;
+
+  // Without follow_deletes the deletion is recorded and the mirrored tag stays.
+  r = SyncOnce(keep, &code);
+  EXPECT_EQ(code, 0) << r;
+  json st = Status(keep);
+  EXPECT_EQ(st["models"]["acme/m:v1"]["status"], "deleted-upstream") << st;
+  EXPECT_EQ(st["models"]["acme/m:v2"]["status"], "ok") << st;
+  {
+    Registry m1 = Registry::Start(m1_, {"--anonymous-pull"});
+    RunResult ls = reader({"ls", m1.host() + "/acme/m"});
+    ASSERT_TRUE(ls.ok()) << ls.err;
+    EXPECT_NE(ls.out.find("v1"), std::string::npos) << ls.out;
+  }
+
+  // With follow_deletes the mirror deletes it too (on the next deletion seen).
+  RunResult rm2 = e2e::Run({BinaryPath("arca"), "rm", up.host() + "/acme/m:v2"}, admin);
+  ASSERT_TRUE(rm2.ok()) << rm2.err;
+  json follow = token;
+  follow["follow_deletes"] = true;
+  const std::string follows = Config("m1", m1_, "http://" + up.host(), up_key_, follow);
+  r = SyncOnce(follows, &code);
+  EXPECT_EQ(code, 0) << r;
+  st = Status(follows);
+  EXPECT_EQ(st["models"]["acme/m:v2"]["status"], "deleted-upstream") << st;
+  Registry m1 = Registry::Start(m1_, {"--anonymous-pull"});
+  RunResult ls = reader({"ls", m1.host() + "/acme/m"});
+  ASSERT_TRUE(ls.ok()) << ls.err;
+  EXPECT_EQ(ls.out.find("v2"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("v1"), std::string::npos) << ls.out;  // deleted before follow_deletes was set
+  // The mirror's own log records the deletion.
+  ASSERT_OK(WriteFileAtomic(home_ + "/policy.json", Policy({m1_key_}).dump()));
+  RunResult audit = reader({"audit", m1.host()});
+  ASSERT_TRUE(audit.ok()) << audit.err;
+  EXPECT_NE(audit.out.find("deleted"), std::string::npos) << audit.out;
+}
+
 }  // namespace
 }  // namespace arca::e2e
